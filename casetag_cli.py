@@ -1,0 +1,19 @@
+"""The `casetag` command: thin typer commands over plain functions in the packages."""
+from __future__ import annotations
+
+import typer
+
+from labels.taxonomy_cli import taxonomy_cli
+from inference.segment_cli import segment_cli
+
+app = typer.Typer(
+    help="casetag: pre-label statutory case reviews with risk-indicator tags, review and retrain.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("taxonomy")(taxonomy_cli)
+app.command("segment")(segment_cli)
+# Commands of later stages register here, one line each.
+
+if __name__ == "__main__":
+    app()

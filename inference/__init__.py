@@ -1,0 +1,1 @@
+"""Pre-labelling: documents to paragraphs, ONNX tagging, batch jobs and reports. No torch here."""

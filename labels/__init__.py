@@ -1,0 +1,1 @@
+"""Taxonomy, records, label store, coder review and reconciliation."""
