@@ -7,9 +7,10 @@ import re
 _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("chronology", re.compile(r"chronolog|timeline|sequence of events|key events|agency contact", re.I)),
     ("recommendations", re.compile(r"recommendation|action plan", re.I)),
-    ("conclusions", re.compile(r"conclusion|lessons? (to be )?learn|learning|summary of findings|key findings", re.I)),
-    ("analysis", re.compile(r"analysis|findings|discussion|terms of reference|good practice|"
-                            r"practice (issues|problems)|overview|themes?\b|appraisal", re.I)),
+    ("conclusions", re.compile(r"conclusion|lessons? (to be )?learn|learning from|summary of findings|"
+                               r"key findings", re.I)),
+    ("analysis", re.compile(r"analysis|findings|discussion|responding to the terms of reference|"
+                            r"good practice|practice (issues|problems)|overview\s*$|themes?\b|appraisal", re.I)),
     ("background", re.compile(r"background|the facts|the homicide|the incident|pen portrait|"
                               r"family|history|circumstances|introduction to the case|case summary", re.I)),
 )
