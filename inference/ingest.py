@@ -144,13 +144,14 @@ _LEADING_LABEL_TAB = re.compile(r"^[ ]*(\d{1,3}(?:\.\d{1,3})*\.?|[·•▪●◦
 
 def _read_docx(path: Path, warnings: list[str]) -> list[Block]:
     import docx
+    from docx.opc.exceptions import PackageNotFoundError
     from docx.oxml.ns import qn
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as e:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as e:
         raise DocumentError(path, f"not a readable .docx ({e.__class__.__name__}); "
                                   "open and re-save it in Word, or export it as .pdf") from e
     numbering = _ListNumbering(document)
@@ -170,7 +171,7 @@ def _read_docx(path: Path, warnings: list[str]) -> list[Block]:
             if style == "Title" or style.startswith("Heading"):
                 digits = re.findall(r"\d+", style)
                 level = 1 if style == "Title" or not digits or int(digits[0]) <= 2 else 2
-            label = numbering.label(child)
+            label = numbering.label(child, para.style)
             blocks.append(Block(f"{label} {text}" if label else text, heading=level))
     return blocks
 
@@ -206,9 +207,13 @@ class _ListNumbering:
             if ref is not None:
                 self._abstract_of[num.get(qn("w:numId"))] = ref.get(qn("w:val"))
 
-    def label(self, p) -> str:
+    def label(self, p, style) -> str:
+        """The number or bullet Word shows before paragraph `p` (numbering set on it or its style)."""
         qn = self._qn
-        num_pr = p.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
+        path = f"{qn('w:pPr')}/{qn('w:numPr')}"
+        num_pr = p.find(path)
+        while num_pr is None and style is not None:
+            num_pr, style = style.element.find(path), style.base_style
         if num_pr is None or num_pr.find(qn("w:numId")) is None:
             return ""
         abstract = self._abstract_of.get(num_pr.find(qn("w:numId")).get(qn("w:val")))
