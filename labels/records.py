@@ -121,12 +121,18 @@ class LabelledParagraph:
         return {**{k: v for k, v in out.items() if k != "extra"}, **self.extra}
 
 
-ACTIONS = ("accept", "reject", "add")
+ACTIONS = ("accept", "reject", "add", "clear", "done")
+PARAGRAPH_TAG = ""  # the `tag` of a paragraph-level decision ("done")
 
 
 @dataclass
 class Decision:
-    """One coder's decision on one tag of one paragraph; appended, never overwritten."""
+    """One coder's decision on one tag of one paragraph; appended, never overwritten.
+
+    The latest decision per (coder, paragraph, tag) is the current state: `accept` and
+    `add` put the tag in the labels, `reject` keeps it out, `clear` withdraws the earlier
+    decision (an undo back to undecided). `done` with tag "" marks the paragraph coded.
+    """
 
     coder: str
     paragraph_id: str

@@ -1,0 +1,480 @@
+"""The label store: documents, paragraphs, suggestions, coders, assignments and the
+append-only decision log, in SQLite (WAL; the default) or PostgreSQL (by URL).
+
+Nothing is updated in place: a tag's current state for a coder is that coder's latest
+decision on it, and undo appends decisions restoring the state before the undone step.
+The database is `--db`, else $CASETAG_DB, else `data/casetag.db` (a path or a
+`postgresql://user:password@host:port/dbname` URL).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from labels.records import (
+    ACTIONS, PARAGRAPH_TAG, Decision, LabelledParagraph, LineError, Suggestion, iter_jsonl,
+)
+from labels.taxonomy import Taxonomy
+
+DEFAULT_DB = "data/casetag.db"
+DB_ENV = "CASETAG_DB"
+ORDERS = ("document", "confidence")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    imported TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS paragraphs (
+    id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents (id),
+    para_id TEXT NOT NULL,
+    section TEXT NOT NULL,
+    section_kind TEXT NOT NULL,
+    date TEXT,
+    text TEXT NOT NULL,
+    ord INTEGER NOT NULL,
+    model_version TEXT,
+    scores TEXT NOT NULL,
+    confidence REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS suggestions (
+    paragraph_id TEXT NOT NULL REFERENCES paragraphs (id),
+    tag TEXT NOT NULL,
+    score REAL NOT NULL,
+    model_version TEXT,
+    rank INTEGER NOT NULL,
+    PRIMARY KEY (paragraph_id, tag)
+);
+CREATE TABLE IF NOT EXISTS coders (
+    name TEXT PRIMARY KEY,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS assignments (
+    coder TEXT NOT NULL REFERENCES coders (name),
+    paragraph_id TEXT NOT NULL REFERENCES paragraphs (id),
+    PRIMARY KEY (coder, paragraph_id)
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    id {serial},
+    coder TEXT NOT NULL REFERENCES coders (name),
+    paragraph_id TEXT NOT NULL REFERENCES paragraphs (id),
+    tag TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('accept', 'reject', 'add', 'clear', 'done')),
+    time TEXT NOT NULL,
+    model_version TEXT,
+    score REAL,
+    step TEXT NOT NULL,
+    undoes TEXT
+);
+CREATE INDEX IF NOT EXISTS decisions_by_coder ON decisions (coder, paragraph_id, tag, id);
+"""
+SERIAL = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT",
+          "postgresql": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"}
+
+
+class StoreError(ValueError):
+    """A request the store refuses; the message says why and what to do."""
+
+
+@dataclass
+class QueueItem:
+    id: str
+    doc_id: str
+    para_id: str
+    coded: bool
+
+
+@dataclass
+class Queue:
+    items: list[QueueItem]
+    coded: int
+    assigned: int
+    documents: list[str]
+
+
+@dataclass
+class ParagraphView:
+    """A paragraph as one coder sees it: suggestions and that coder's current state."""
+
+    id: str
+    doc_id: str
+    para_id: str
+    section: str
+    date: str | None
+    text: str
+    model_version: str | None
+    suggestions: list[tuple[str, float]]
+    state: dict[str, str]
+    coded: bool
+
+
+@dataclass
+class ImportSummary:
+    documents: int
+    new: int
+    updated: int
+    assigned: int
+
+
+def resolve_url(db: str | Path | None) -> str:
+    """The store's location: `db`, else $CASETAG_DB, else the default path."""
+    return str(db or os.environ.get(DB_ENV) or DEFAULT_DB)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def confidence(s: Suggestion) -> float:
+    """How sure the model is of its least sure call: a suggested tag's score, or 1 - the
+    score of a tag it left out. Low values are the paragraphs worth reviewing first."""
+    suggested = dict(s.tags)
+    margins = [suggested[t] if t in suggested else 1 - v for t, v in s.scores.items()]
+    margins += list(suggested.values())
+    return min(margins, default=1.0)
+
+
+class _Tx:
+    """One write transaction: run statements with `?` placeholders."""
+
+    def __init__(self, conn, postgres: bool):
+        self.conn, self.postgres = conn, postgres
+
+    def run(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        cur = self.conn.execute(sql.replace("?", "%s") if self.postgres else sql, params)
+        return cur.fetchall() if cur.description else []
+
+    def many(self, sql: str, rows: Iterable[Sequence]) -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        if self.postgres:
+            with self.conn.cursor() as cur:
+                cur.executemany(sql.replace("?", "%s"), rows)
+        else:
+            self.conn.executemany(sql, rows)
+
+
+class Store:
+    """The label store at a path or PostgreSQL URL; one connection per thread."""
+
+    def __init__(self, db: str | Path | None = None):
+        self.url = resolve_url(db)
+        self.postgres = self.url.startswith(("postgresql://", "postgres://"))
+        self._local = threading.local()
+        self._conns: list = []
+        self._lock = threading.Lock()
+        ddl = SCHEMA.format(serial=SERIAL["postgresql" if self.postgres else "sqlite"])
+        with self._write() as tx:
+            for statement in filter(str.strip, ddl.split(";")):
+                tx.run(statement)
+
+    def _conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        if self.postgres:
+            import psycopg
+
+            try:
+                conn = psycopg.connect(self.url, autocommit=True)
+            except psycopg.OperationalError as e:
+                raise StoreError(f"cannot connect to {self.url}: {e}".strip()) from e
+        else:
+            path = Path(self.url.removeprefix("sqlite:///"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        self._local.conn = conn
+        with self._lock:
+            self._conns.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._conns:
+                conn.close()
+            self._conns.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def _write(self) -> Iterator[_Tx]:
+        conn = self._conn()
+        if self.postgres:
+            with conn.transaction():
+                yield _Tx(conn, True)
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield _Tx(conn, False)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _read(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        return _Tx(self._conn(), self.postgres).run(sql, params)
+
+    # -- import and assignment
+
+    def import_suggestions(self, suggestions: Sequence[Suggestion]) -> tuple[int, int]:
+        """Add or replace paragraphs and their suggestions; returns (new, updated).
+        Decisions already made stay: each carries the model version and score it saw."""
+        time = now()
+        with self._write() as tx:
+            before = tx.run("SELECT COUNT(*) FROM paragraphs")[0][0]
+            tx.many("INSERT INTO documents (id, imported) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                    [(d, time) for d in dict.fromkeys(s.unit.doc_id for s in suggestions)])
+            tx.many(
+                "INSERT INTO paragraphs (id, doc_id, para_id, section, section_kind, date, text, ord,"
+                " model_version, scores, confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET doc_id = excluded.doc_id, para_id = excluded.para_id,"
+                " section = excluded.section, section_kind = excluded.section_kind,"
+                " date = excluded.date, text = excluded.text, ord = excluded.ord,"
+                " model_version = excluded.model_version, scores = excluded.scores,"
+                " confidence = excluded.confidence",
+                [(u.id, u.doc_id, u.para_id, u.section, u.section_kind, u.date, u.text, u.order,
+                  s.model.get("version"), json.dumps(s.scores), confidence(s))
+                 for s in suggestions for u in [s.unit]])
+            tx.many("DELETE FROM suggestions WHERE paragraph_id = ?", [(s.unit.id,) for s in suggestions])
+            tx.many("INSERT INTO suggestions (paragraph_id, tag, score, model_version, rank)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [(s.unit.id, tag, score, s.model.get("version"), rank)
+                     for s in suggestions for rank, (tag, score) in enumerate(s.tags)])
+            new = tx.run("SELECT COUNT(*) FROM paragraphs")[0][0] - before
+        return new, len(suggestions) - new
+
+    def assign(self, coders: Sequence[str], *, overlap: int = 1, doc_id: str | None = None) -> int:
+        """Give every paragraph (of `doc_id`, or all) to `overlap` of `coders`, round robin
+        in document order; returns how many assignments are new."""
+        coders = list(dict.fromkeys(c.strip() for c in coders if c.strip()))
+        if not coders:
+            raise StoreError("name at least one coder, e.g. --coders alice,bob")
+        if not 1 <= overlap <= len(coders):
+            raise StoreError(f"overlap {overlap} needs between 1 and {len(coders)} (the number of coders)")
+        where, params = ("WHERE doc_id = ?", [doc_id]) if doc_id else ("", [])
+        with self._write() as tx:
+            ids = [r[0] for r in tx.run(f"SELECT id FROM paragraphs {where} ORDER BY doc_id, ord", params)]
+            if doc_id and not ids:
+                raise StoreError(f"no paragraphs of document {doc_id!r}: import its suggestions first")
+            tx.many("INSERT INTO coders (name, created) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                    [(c, now()) for c in coders])
+            before = tx.run("SELECT COUNT(*) FROM assignments")[0][0]
+            tx.many("INSERT INTO assignments (coder, paragraph_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    [(coders[(i + k) % len(coders)], pid)
+                     for i, pid in enumerate(ids) for k in range(overlap)])
+            return tx.run("SELECT COUNT(*) FROM assignments")[0][0] - before
+
+    # -- decisions
+
+    def decide(self, coder: str, paragraph_id: str, changes: Sequence[tuple[str, str]],
+               *, taxonomy: Taxonomy) -> str:
+        """Append one step of `coder` on one paragraph: (tag, action) pairs, applied in
+        order. Accepting a tag that was not suggested is stored as `add` and vice versa.
+        `done` (tag "") needs every suggestion accepted or rejected. Returns the step id."""
+        step, time = uuid.uuid4().hex, now()
+        with self._write() as tx:
+            para = self._assigned(tx, coder, paragraph_id)
+            suggested = self._suggested(tx, paragraph_id)
+            scores = json.loads(para[1])
+            state = self._state(tx, coder, paragraph_id)
+            rows = []
+            for tag, action in changes:
+                if action not in ACTIONS:
+                    raise StoreError(f"action {action!r} is not one of {', '.join(ACTIONS)}")
+                if (action == "done") != (tag == PARAGRAPH_TAG) and action != "clear":
+                    raise StoreError(f"{paragraph_id}: {action!r} with tag {tag!r}: 'done' marks the whole "
+                                     "paragraph (tag \"\"); the other actions name a tag")
+                if tag != PARAGRAPH_TAG and tag not in taxonomy:
+                    raise StoreError(f"unknown tag {tag!r}: see `casetag taxonomy` for the {len(taxonomy.ids)} tags")
+                if action in ("accept", "add"):
+                    action = "accept" if tag in suggested else "add"
+                if action == "done":
+                    open_tags = [t for t in suggested if state.get(t) not in ("accept", "reject")]
+                    if open_tags:
+                        raise StoreError(f"{paragraph_id}: accept or reject {', '.join(open_tags)} first")
+                state[tag] = action
+                score = suggested.get(tag, scores.get(tag)) if tag else None
+                rows.append((coder, paragraph_id, tag, action, time, para[0], score, step))
+            tx.many("INSERT INTO decisions (coder, paragraph_id, tag, action, time, model_version,"
+                    " score, step) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return step
+
+    def undo(self, coder: str) -> str | None:
+        """Undo `coder`'s latest step not yet undone by appending decisions that restore
+        the state before it; returns its paragraph id, or None if there is nothing to undo."""
+        with self._write() as tx:
+            last = tx.run("SELECT step FROM decisions WHERE coder = ? AND undoes IS NULL AND step NOT IN"
+                          " (SELECT undoes FROM decisions WHERE coder = ? AND undoes IS NOT NULL)"
+                          " ORDER BY id DESC LIMIT 1", (coder, coder))
+            if not last:
+                return None
+            step = last[0][0]
+            undone = tx.run("SELECT id, paragraph_id, tag FROM decisions WHERE step = ? ORDER BY id", (step,))
+            first_id, paragraph_id = undone[0][0], undone[0][1]
+            rows, time = [], now()
+            for tag in dict.fromkeys(r[2] for r in undone):
+                prior = tx.run("SELECT action, model_version, score FROM decisions WHERE coder = ?"
+                               " AND paragraph_id = ? AND tag = ? AND id < ? ORDER BY id DESC LIMIT 1",
+                               (coder, paragraph_id, tag, first_id))
+                action, version, score = prior[0] if prior else ("clear", None, None)
+                rows.append((coder, paragraph_id, tag, action, time, version, score, uuid.uuid4().hex, step))
+            tx.many("INSERT INTO decisions (coder, paragraph_id, tag, action, time, model_version,"
+                    " score, step, undoes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return paragraph_id
+
+    def _assigned(self, tx: _Tx, coder: str, paragraph_id: str) -> tuple:
+        rows = tx.run("SELECT p.model_version, p.scores FROM assignments a JOIN paragraphs p"
+                      " ON p.id = a.paragraph_id WHERE a.coder = ? AND a.paragraph_id = ?",
+                      (coder, paragraph_id))
+        if not rows:
+            raise StoreError(f"paragraph {paragraph_id!r} is not assigned to coder {coder!r}: "
+                             "assign it with `casetag review assign`")
+        return rows[0]
+
+    @staticmethod
+    def _suggested(tx: _Tx, paragraph_id: str) -> dict[str, float]:
+        return dict(tx.run("SELECT tag, score FROM suggestions WHERE paragraph_id = ? ORDER BY rank",
+                           (paragraph_id,)))
+
+    @staticmethod
+    def _states(tx: _Tx, coder: str, paragraph_id: str | None = None) -> dict[tuple[str, str], str]:
+        """`coder`'s current action per (paragraph, tag), of one paragraph or all; cleared ones left out."""
+        where, params = ("AND paragraph_id = ?", (coder, paragraph_id)) if paragraph_id else ("", (coder,))
+        rows = tx.run("SELECT d.paragraph_id, d.tag, d.action FROM decisions d JOIN"
+                      f" (SELECT MAX(id) AS id FROM decisions WHERE coder = ? {where}"
+                      " GROUP BY paragraph_id, tag) m ON d.id = m.id", params)
+        return {(pid, tag): action for pid, tag, action in rows if action != "clear"}
+
+    @classmethod
+    def _state(cls, tx: _Tx, coder: str, paragraph_id: str) -> dict[str, str]:
+        """`coder`'s current action per tag of one paragraph."""
+        return {tag: action for (_, tag), action in cls._states(tx, coder, paragraph_id).items()}
+
+    # -- what a coder sees
+
+    def coders(self) -> list[str]:
+        return [r[0] for r in self._read("SELECT name FROM coders ORDER BY name")]
+
+    def queue(self, coder: str, *, order: str = "document", doc_id: str | None = None,
+              tag: str | None = None, min_score: float | None = None,
+              max_score: float | None = None, uncoded_only: bool = False) -> Queue:
+        """`coder`'s assigned paragraphs, filtered and ordered, with progress over all of them.
+        The tag and score filters keep paragraphs with a suggestion that matches both."""
+        if order not in ORDERS:
+            raise StoreError(f"order {order!r} is not one of {', '.join(ORDERS)}")
+        tx = _Tx(self._conn(), self.postgres)
+        where, params = ["a.coder = ?"], [coder]
+        if doc_id:
+            where.append("p.doc_id = ?")
+            params.append(doc_id)
+        match = [("s.tag = ?", tag), ("s.score >= ?", min_score), ("s.score <= ?", max_score)]
+        match = [(cond, value) for cond, value in match if value not in (None, "")]
+        if match:
+            where.append("EXISTS (SELECT 1 FROM suggestions s WHERE s.paragraph_id = p.id AND "
+                         + " AND ".join(c for c, _ in match) + ")")
+            params += [v for _, v in match]
+        by = "p.doc_id, p.ord" if order == "document" else "p.confidence, p.doc_id, p.ord"
+        rows = tx.run("SELECT p.id, p.doc_id, p.para_id FROM assignments a JOIN paragraphs p"
+                      f" ON p.id = a.paragraph_id WHERE {' AND '.join(where)} ORDER BY {by}", params)
+        coded, assigned = self._coded(tx, coder)
+        items = [QueueItem(pid, doc, para, pid in coded) for pid, doc, para in rows]
+        if uncoded_only:
+            items = [i for i in items if not i.coded]
+        documents = [r[0] for r in tx.run("SELECT DISTINCT p.doc_id FROM assignments a JOIN paragraphs p"
+                                          " ON p.id = a.paragraph_id WHERE a.coder = ? ORDER BY p.doc_id",
+                                          (coder,))]
+        return Queue(items, len(coded), assigned, documents)
+
+    def _coded(self, tx: _Tx, coder: str) -> tuple[set[str], int]:
+        """The paragraphs `coder` has coded (done, every suggestion decided), and how many are assigned."""
+        state = self._states(tx, coder)
+        suggested: dict[str, list[str]] = {}
+        for pid, tag in tx.run("SELECT s.paragraph_id, s.tag FROM suggestions s JOIN assignments a"
+                               " ON a.paragraph_id = s.paragraph_id WHERE a.coder = ?", (coder,)):
+            suggested.setdefault(pid, []).append(tag)
+        assigned = [r[0] for r in tx.run("SELECT paragraph_id FROM assignments WHERE coder = ?", (coder,))]
+        coded = {pid for pid in assigned if state.get((pid, PARAGRAPH_TAG)) == "done"
+                 and all(state.get((pid, t)) in ("accept", "reject") for t in suggested.get(pid, []))}
+        return coded, len(assigned)
+
+    def paragraphs(self, coder: str, ids: Sequence[str]) -> list[ParagraphView]:
+        """The paragraphs among `ids` assigned to `coder`, in the order of `ids`."""
+        tx = _Tx(self._conn(), self.postgres)
+        views = {}
+        for pid in dict.fromkeys(ids):
+            rows = tx.run("SELECT p.doc_id, p.para_id, p.section, p.date, p.text, p.model_version"
+                          " FROM assignments a JOIN paragraphs p ON p.id = a.paragraph_id"
+                          " WHERE a.coder = ? AND p.id = ?", (coder, pid))
+            if not rows:
+                continue
+            suggested = self._suggested(tx, pid)
+            state = self._state(tx, coder, pid)
+            coded = state.get(PARAGRAPH_TAG) == "done" and all(
+                state.get(t) in ("accept", "reject") for t in suggested)
+            views[pid] = ParagraphView(pid, *rows[0], suggestions=list(suggested.items()),
+                                       state=state, coded=coded)
+        return list(views.values())
+
+    # -- export
+
+    def decisions(self, coder: str | None = None) -> Iterator[Decision]:
+        """Every decision in the order made (of one coder, or all)."""
+        where, params = ("WHERE coder = ?", (coder,)) if coder else ("", ())
+        for row in self._read("SELECT coder, paragraph_id, tag, action, time, model_version, score"
+                              f" FROM decisions {where} ORDER BY id", params):
+            yield Decision(*row)
+
+    def labelled(self, coder: str) -> Iterator[LabelledParagraph]:
+        """`coder`'s coded paragraphs in document order with their current labels: accepted
+        suggestions and added tags (none is a real label)."""
+        tx = _Tx(self._conn(), self.postgres)
+        coded, _ = self._coded(tx, coder)
+        state = self._states(tx, coder)
+        rows = tx.run("SELECT p.id, p.doc_id, p.para_id, p.section, p.text FROM assignments a"
+                      " JOIN paragraphs p ON p.id = a.paragraph_id WHERE a.coder = ?"
+                      " ORDER BY p.doc_id, p.ord", (coder,))
+        for pid, doc_id, para_id, section, text in rows:
+            if pid in coded:
+                labels = sorted(t for (p, t), a in state.items() if p == pid and a in ("accept", "add"))
+                yield LabelledParagraph(pid, doc_id, para_id, section, text, labels,
+                                        source="review", extra={"coder": coder})
+
+
+def read_suggestions(path: Path | str, taxonomy: Taxonomy) -> list[Suggestion]:
+    """Read a suggestions file, refusing it whole if a line is malformed or names an
+    unknown tag (the message lists the lines)."""
+    items, errors = [], []
+    for item in iter_jsonl(path, Suggestion):
+        if isinstance(item, LineError):
+            errors.append(str(item))
+        elif unknown := taxonomy.unknown([t for t, _ in item.tags]):
+            errors.append(f"{path}: {item.unit.id}: tags not in taxonomy {taxonomy.version}: "
+                          f"{', '.join(unknown)}")
+        else:
+            items.append(item)
+    if errors:
+        more = f"\n... and {len(errors) - 10} more" if len(errors) > 10 else ""
+        raise StoreError(f"{len(errors)} bad line(s), nothing imported:\n" + "\n".join(errors[:10]) + more)
+    return items
+
+
+def import_file(store: Store, path: Path | str, *, taxonomy: Taxonomy,
+                coders: Sequence[str] = (), overlap: int = 1) -> ImportSummary:
+    """Import a suggestions file and, when `coders` are named, assign its documents."""
+    suggestions = read_suggestions(path, taxonomy)
+    new, updated = store.import_suggestions(suggestions)
+    docs = list(dict.fromkeys(s.unit.doc_id for s in suggestions))
+    assigned = sum(store.assign(coders, overlap=overlap, doc_id=d) for d in docs) if coders else 0
+    return ImportSummary(len(docs), new, updated, assigned)
