@@ -5,6 +5,8 @@ import typer
 
 from labels.taxonomy_cli import taxonomy_cli
 from inference.segment_cli import segment_cli
+from inference.prelabel_cli import prelabel_cli
+from labels.review_cli import review_app
 
 app = typer.Typer(
     help="casetag: pre-label statutory case reviews with risk-indicator tags, review and retrain.",
@@ -13,7 +15,9 @@ app = typer.Typer(
 )
 app.command("taxonomy")(taxonomy_cli)
 app.command("segment")(segment_cli)
+app.command("prelabel")(prelabel_cli)
 # Commands of later stages register here, one line each.
+app.add_typer(review_app, name="review")
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,92 @@
+"""`casetag review`: import suggestions, assign coders, serve the review page, export."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from labels.records import write_jsonl
+from labels.store import DEFAULT_DB, DB_ENV, Store, StoreError, import_file
+from labels.taxonomy import DEFAULT_TAXONOMY, TaxonomyError, load_taxonomy
+
+review_app = typer.Typer(help="Coder review: import suggestions, assign, serve the page, export decisions.",
+                         no_args_is_help=True)
+
+DB = typer.Option(None, "--db", envvar=DB_ENV, show_default=False,
+                  help=f"SQLite file or postgresql://user:pass@host:port/db URL [default: {DEFAULT_DB}]")
+TAXONOMY = typer.Option(DEFAULT_TAXONOMY, "--taxonomy", help="Taxonomy YAML file.")
+CODERS = typer.Option("", "--coders", help="Comma-separated coder names, e.g. alice,bob.")
+OVERLAP = typer.Option(1, "--overlap", help="How many coders get each paragraph (2+ for agreement).")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _open(db: str | None) -> Store:
+    try:
+        return Store(db)
+    except StoreError as e:
+        raise _fail(str(e))
+
+
+def _names(coders: str) -> list[str]:
+    return [c.strip() for c in coders.split(",") if c.strip()]
+
+
+@review_app.command("import")
+def import_cli(suggestions: Path = typer.Argument(..., exists=True, dir_okay=False, help="suggestions.jsonl"),
+               db: str = DB, coders: str = CODERS, overlap: int = OVERLAP, taxonomy: Path = TAXONOMY) -> None:
+    """Load pre-labelled paragraphs (re-importing replaces their suggestions) and assign them."""
+    store = _open(db)
+    try:
+        s = import_file(store, suggestions, taxonomy=load_taxonomy(taxonomy), coders=_names(coders),
+                        overlap=overlap)
+    except (StoreError, TaxonomyError) as e:
+        raise _fail(str(e))
+    typer.echo(f"{store.url}: {s.new} new and {s.updated} updated paragraphs from {s.documents} "
+               f"document(s); {s.assigned} new assignments")
+    if not store.coders():
+        typer.echo("No coders yet: assign with `casetag review assign --coders alice,bob`.")
+
+
+@review_app.command("assign")
+def assign_cli(coders: str = CODERS, overlap: int = OVERLAP, db: str = DB,
+               doc: str = typer.Option(None, "--doc", help="Only this document's paragraphs.")) -> None:
+    """Assign paragraphs to coders, round robin in document order, `--overlap` coders each."""
+    store = _open(db)
+    try:
+        n = store.assign(_names(coders), overlap=overlap, doc_id=doc)
+    except StoreError as e:
+        raise _fail(str(e))
+    typer.echo(f"{n} new assignments")
+
+
+@review_app.command("export")
+def export_cli(out: Path = typer.Option(..., "--out", help="Decision records (JSON Lines), in order made."),
+               labels: Path = typer.Option(None, "--labels", help="Also write the coder's labelled paragraphs here."),
+               coder: str = typer.Option(None, "--coder", help="Only this coder (needed with --labels)."),
+               db: str = DB) -> None:
+    """Write the decision log and, with --labels, one coder's coded paragraphs."""
+    if labels and not coder:
+        raise _fail("--labels needs --coder NAME: labelled paragraphs are one coder's view")
+    store = _open(db)
+    typer.echo(f"{out}: {write_jsonl(out, store.decisions(coder))} decisions")
+    if labels:
+        typer.echo(f"{labels}: {write_jsonl(labels, store.labelled(coder))} coded paragraphs of {coder}")
+
+
+@review_app.command("serve")
+def serve_cli(db: str = DB, host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+              port: int = typer.Option(8765, help="Port to listen on."), taxonomy: Path = TAXONOMY) -> None:
+    """Serve the review page (keyboard-first; press ? on the page for the keys)."""
+    import uvicorn
+
+    from labels.review import create_app
+
+    store = _open(db)
+    if not store.coders():
+        typer.echo("warning: no coders yet: run `casetag review assign --coders alice,bob` first", err=True)
+    typer.echo(f"Reviewing {store.url} at http://{host}:{port}/  (Ctrl+C stops)")
+    uvicorn.run(create_app(store, load_taxonomy(taxonomy)), host=host, port=port, log_level="warning")
