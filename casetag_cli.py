@@ -5,7 +5,12 @@ import typer
 
 from labels.taxonomy_cli import taxonomy_cli
 from inference.segment_cli import segment_cli
+from training.crossval import crossval_cli
+from training.evaluate import evaluate_cli
+from training.train import train_cli
 from inference.prelabel_cli import prelabel_cli
+from training.benchmark_cli import benchmark_cli
+from training.export_cli import export_cli
 from labels.review_cli import review_app
 
 app = typer.Typer(
@@ -16,7 +21,12 @@ app = typer.Typer(
 app.command("taxonomy")(taxonomy_cli)
 app.command("segment")(segment_cli)
 app.command("prelabel")(prelabel_cli)
+app.command("export")(export_cli)
+app.command("benchmark")(benchmark_cli)
 # Commands of later stages register here, one line each.
+app.command("train")(train_cli)
+app.command("evaluate")(evaluate_cli)
+app.command("crossval")(crossval_cli)
 app.add_typer(review_app, name="review")
 
 if __name__ == "__main__":
