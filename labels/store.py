@@ -173,6 +173,7 @@ class Store:
         self._local = threading.local()
         self._conns: list = []
         self._lock = threading.Lock()
+        self._sqlite_writer = threading.Lock()
         ddl = SCHEMA.format(serial=SERIAL["postgresql" if self.postgres else "sqlite"])
         with self._write() as tx:
             for statement in filter(str.strip, ddl.split(";")):
@@ -215,13 +216,14 @@ class Store:
             with conn.transaction():
                 yield _Tx(conn, True)
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield _Tx(conn, False)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._sqlite_writer:  # one writer per process; other processes wait on SQLite's lock
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _Tx(conn, False)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def _read(self, sql: str, params: Sequence = ()) -> list[tuple]:
         return _Tx(self._conn(), self.postgres).run(sql, params)
