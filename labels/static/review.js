@@ -7,8 +7,9 @@ const $ = (id) => document.getElementById(id);
 const FILTERS = ["order", "doc", "tag", "min", "max", "uncoded"];
 
 const S = {
-  coder: "", queue: [], pos: 0, cache: new Map(), progress: {coded: 0, assigned: 0},
-  tags: new Map(), inFlight: new Map(), removed: new Map(), chain: Promise.resolve(), pending: 0,
+  coder: "", queue: [], pos: 0, progress: {coded: 0, assigned: 0},
+  tags: new Map(), server: new Map(), unsaved: new Map(), removed: new Map(),
+  chain: Promise.resolve(), saving: 0, undoing: null,
 };
 
 // -- server
@@ -30,20 +31,17 @@ function status(message, isError = false) {
   el.className = isError ? "error" : "";
 }
 
-// Steps are sent one after another, in the order made; the page shows them at once.
-function enqueue(pid, send) {
-  S.pending++;
-  S.inFlight.set(pid, (S.inFlight.get(pid) || 0) + 1);
+// Steps go to the server one after another, in the order made. The page shows the server's
+// view of a paragraph with the coder's not yet acknowledged steps applied on top, so every
+// key takes effect at once and the server's answers never undo a newer key.
+function enqueue(send, onSaved) {
+  S.saving++;
   status("Saving…");
-  const done = S.chain.then(send).then((data) => {
-    if (S.inFlight.get(pid) === 1 && data.paragraph) accept(data.paragraph);
-    return data;
-  }).catch((e) => {
+  const done = S.chain.then(send).then(onSaved, (e) => {
     status(`Not saved: ${e.message}`, true);
-    return fetchViews([pid], true);
+    throw e;
   }).finally(() => {
-    S.inFlight.set(pid, S.inFlight.get(pid) - 1);
-    if (--S.pending === 0 && !$("status").classList.contains("error")) status("All decisions saved.");
+    if (--S.saving === 0 && !$("status").classList.contains("error")) status("All decisions saved.");
     render();
   });
   S.chain = done.catch(() => {});
@@ -52,35 +50,60 @@ function enqueue(pid, send) {
 
 function decide(pid, changes) {
   if (!changes.length) return;
-  const view = S.cache.get(pid);
-  for (const [tag, action] of changes) applyLocal(view, tag, action);
+  if (!S.unsaved.has(pid)) S.unsaved.set(pid, []);
+  S.unsaved.get(pid).push(changes);
   render();
-  enqueue(pid, () => api("/api/decide", {coder: S.coder, paragraph_id: pid, changes}));
+  enqueue(() => api("/api/decide", {coder: S.coder, paragraph_id: pid, changes}), (data) => {
+    S.unsaved.get(pid).shift();
+    accept(data.paragraph);
+  }).catch(() => {
+    S.unsaved.delete(pid);
+    return fetchViews([pid], true).catch(() => {});
+  });
 }
 
-function applyLocal(view, tag, action) {
-  const suggested = view.suggestions.some(([t]) => t === tag);
-  if (action === "clear") delete view.state[tag];
-  else if (action === "accept" || action === "add") view.state[tag] = suggested ? "accept" : "add";
-  else view.state[tag] = action;
-  view.coded = isCoded(view);
+// `u` is not shown ahead of the server: keys pressed meanwhile wait for its answer.
+function undo() {
+  S.undoing = enqueue(() => api("/api/undo", {coder: S.coder}), (data) => {
+    if (!data.paragraph) return status("Nothing to undo.");
+    accept(data.paragraph);
+    const at = S.queue.findIndex((i) => i.id === data.paragraph.id);
+    if (at >= 0 && at !== S.pos) { S.pos = at; show(); }
+    status(`Undone on ${data.paragraph.id}.`);
+  }).catch(() => {}).finally(() => { S.undoing = null; });
 }
 
-const decided = (view) => view.suggestions.filter(([t]) => ["accept", "reject"].includes(view.state[t])).length;
-const isCoded = (view) => view.state[""] === "done" && decided(view) === view.suggestions.length;
-
-// A paragraph as the server has it now: the truth, also for the progress count.
-function accept(view) {
-  const item = S.queue.find((i) => i.id === view.id);
-  if (item && item.coded !== view.coded) {
-    S.progress.coded += view.coded ? 1 : -1;
-    item.coded = view.coded;
+// A paragraph as this coder sees it: the server's view plus unacknowledged steps.
+function shown(pid) {
+  const server = S.server.get(pid);
+  if (!server) return undefined;
+  const v = {...server, state: {...server.state}};
+  for (const changes of S.unsaved.get(pid) || []) {
+    for (const [tag, action] of changes) {
+      const suggested = v.suggestions.some(([t]) => t === tag);
+      if (action === "clear") delete v.state[tag];
+      else if (action === "accept" || action === "add") v.state[tag] = suggested ? "accept" : "add";
+      else v.state[tag] = action;
+    }
   }
-  S.cache.set(view.id, view);
+  v.coded = v.state[""] === "done" && decided(v) === v.suggestions.length;
+  return v;
+}
+
+const decided = (v) => v.suggestions.filter(([t]) => ["accept", "reject"].includes(v.state[t])).length;
+
+// The server's view of a paragraph: the truth, also for the progress count.
+function accept(server) {
+  const item = S.queue.find((i) => i.id === server.id);
+  if (item && item.coded !== server.coded) {
+    S.progress.coded += server.coded ? 1 : -1;
+    item.coded = server.coded;
+  }
+  S.server.set(server.id, server);
 }
 
 async function fetchViews(ids, force = false) {
-  const missing = ids.filter((id) => force || !S.cache.has(id));
+  const missing = ids.filter((id) => force || !S.server.has(id));
   if (!missing.length) return;
   const params = new URLSearchParams({coder: S.coder, ids: missing.join(",")});
   for (const view of await api(`/api/paragraphs?${params}`)) accept(view);
@@ -122,7 +145,7 @@ async function show() {
 
 function current() {
   const item = S.queue[S.pos];
-  return item && S.cache.get(item.id);
+  return item && shown(item.id);
 }
 
 function go(delta) {
@@ -138,16 +161,6 @@ function go(delta) {
   S.pos = next;
   S.removed.clear();
   show();
-}
-
-function undo() {
-  enqueue("", () => api("/api/undo", {coder: S.coder})).then((data) => {
-    if (!data) return;  // the error is showing
-    if (!data.paragraph) return status("Nothing to undo.");
-    const at = S.queue.findIndex((i) => i.id === data.paragraph.id);
-    if (at >= 0 && at !== S.pos) { S.pos = at; show(); }
-    status(`Undone on ${data.paragraph.id}.`);
-  });
 }
 
 // -- tags
@@ -210,6 +223,7 @@ function openAdder() {
 }
 
 function closeAdder() {
+  $("add-input").blur();
   $("adder").hidden = true;
   $("add-options").replaceChildren();
 }
@@ -349,12 +363,14 @@ function key(e) {
   if (/^[1-9]$/.test(e.key)) actions[e.key] = () => toggle(Number(e.key));
   if (!actions[e.key]) return;
   e.preventDefault();
-  actions[e.key]();
+  if (S.undoing) S.undoing.then(actions[e.key]);
+  else actions[e.key]();
 }
 
 function chooseCoder(name) {
   S.coder = name;
-  S.cache.clear();
+  S.server.clear();
+  S.unsaved.clear();
   $("coder").value = name;
   $("coder").blur();
   loadQueue();
