@@ -3,6 +3,7 @@
 GET  /api/coders, /api/taxonomy, /api/queue?coder=..., /api/paragraphs?coder=...&ids=a,b
 POST /api/decide {coder, paragraph_id, changes: [[tag, action], ...]}, /api/undo {coder}
 
+Only requests addressed to this machine's names are answered (against DNS rebinding).
 POSTs need the page's token in the X-CSRF-Token header and, when the browser sends an
 Origin, the server's own; a cross-site page can do neither. Coders see only their own
 decisions. Paragraph text is only ever set as text by the page (and the CSP forbids inline
@@ -14,9 +15,12 @@ import html
 import secrets
 from dataclasses import asdict
 from pathlib import Path
+from typing import Sequence
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -26,6 +30,7 @@ from labels.store import Store, StoreError
 from labels.taxonomy import Taxonomy
 
 STATIC = Path(__file__).with_name("static")
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
                                "img-src 'self' data:; frame-ancestors 'none'",
@@ -48,8 +53,10 @@ def _number(value: str | None, name: str) -> float | None:
         raise StoreError(f"{name} should be a number, got {value!r}") from None
 
 
-def create_app(store: Store, taxonomy: Taxonomy, *, csrf_token: str | None = None) -> Starlette:
-    """The review app over `store`; `csrf_token` defaults to a fresh random one."""
+def create_app(store: Store, taxonomy: Taxonomy, *, csrf_token: str | None = None,
+               hosts: Sequence[str] = LOCAL_HOSTS) -> Starlette:
+    """The review app over `store`, answering only requests addressed to `hosts` (against
+    DNS rebinding); `csrf_token` defaults to a fresh random one."""
     token = csrf_token or secrets.token_urlsafe(32)
     page = (STATIC / "review.html").read_text(encoding="utf-8").replace(
         "{{csrf_token}}", html.escape(token, quote=True))
@@ -118,7 +125,7 @@ def create_app(store: Store, taxonomy: Taxonomy, *, csrf_token: str | None = Non
             return response
         return Route(path, handler, methods=[method])
 
-    return Starlette(routes=[
+    return Starlette(middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))], routes=[
         route("/", index), route("/api/coders", coders), route("/api/taxonomy", tags),
         route("/api/queue", queue), route("/api/paragraphs", paragraphs),
         route("/api/decide", decide, "POST"), route("/api/undo", undo, "POST"),

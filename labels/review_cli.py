@@ -83,10 +83,12 @@ def serve_cli(db: str = DB, host: str = typer.Option("127.0.0.1", help="Address 
     """Serve the review page (keyboard-first; press ? on the page for the keys)."""
     import uvicorn
 
-    from labels.review import create_app
+    from labels.review import LOCAL_HOSTS, create_app
 
     store = _open(db)
     if not store.coders():
         typer.echo("warning: no coders yet: run `casetag review assign --coders alice,bob` first", err=True)
     typer.echo(f"Reviewing {store.url} at http://{host}:{port}/  (Ctrl+C stops)")
-    uvicorn.run(create_app(store, load_taxonomy(taxonomy)), host=host, port=port, log_level="warning")
+    hosts = ["*"] if host in ("0.0.0.0", "::") else [*LOCAL_HOSTS, host]
+    uvicorn.run(create_app(store, load_taxonomy(taxonomy), hosts=hosts), host=host, port=port,
+                log_level="warning")

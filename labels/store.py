@@ -457,14 +457,17 @@ class Store:
 def read_suggestions(path: Path | str, taxonomy: Taxonomy) -> list[Suggestion]:
     """Read a suggestions file, refusing it whole if a line is malformed or names an
     unknown tag (the message lists the lines)."""
-    items, errors = [], []
+    items, errors, seen = [], [], set()
     for item in iter_jsonl(path, Suggestion):
         if isinstance(item, LineError):
             errors.append(str(item))
+        elif item.unit.id in seen:
+            errors.append(f"{path}: paragraph {item.unit.id} appears twice: keep one line per paragraph")
         elif unknown := taxonomy.unknown([t for t, _ in item.tags]):
             errors.append(f"{path}: {item.unit.id}: tags not in taxonomy {taxonomy.version}: "
                           f"{', '.join(unknown)}")
         else:
+            seen.add(item.unit.id)
             items.append(item)
     if errors:
         more = f"\n... and {len(errors) - 10} more" if len(errors) > 10 else ""

@@ -86,6 +86,9 @@ def test_cross_site_posts_are_refused(client, store):
     assert post(client, "/api/decide", body, **{"X-CSRF-Token": "guess"}).status_code == 403
     r = post(client, "/api/decide", body, Origin="http://evil.example")
     assert r.status_code == 403 and "cross-site" in r.json()["error"]
+    r = post(client, "/api/decide", body, Host="rebound.example")  # DNS rebinding
+    assert r.status_code == 400
+    assert client.get("/api/coders", headers={"Host": "rebound.example:8765"}).status_code == 400
     assert list(store.decisions()) == []
     r = post(client, "/api/decide", body, Origin="http://127.0.0.1")
     assert r.status_code == 200 and r.json()["paragraph"]["state"] == {"mental_health": "accept"}

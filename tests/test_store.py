@@ -170,10 +170,11 @@ def test_read_suggestions_names_bad_lines(tmp_path):
     path = tmp_path / "s.jsonl"
     good = json.dumps(SAMPLE[0].to_json())
     bad_tag = json.dumps(suggestion("dhr-a", 9, [("made_up", 0.9)]).to_json())
-    path.write_text(f"{good}\n{{not json\n{bad_tag}\n")
+    path.write_text(f"{good}\n{{not json\n{bad_tag}\n{good}\n")
     with pytest.raises(StoreError) as e:
         read_suggestions(path, TAXONOMY)
     assert f"{path}:2:" in str(e.value) and "dhr-a:9: tags not in taxonomy v1: made_up" in str(e.value)
+    assert "paragraph dhr-a:1 appears twice" in str(e.value)
 
 
 def test_import_file_assigns_its_documents(db_url, tmp_path):

@@ -312,7 +312,7 @@ function render() {
     name.append(Object.assign(document.createElement("small"), {textContent: row.tag}));
     button.append(
       Object.assign(document.createElement("kbd"), {textContent: i < 9 ? String(i + 1) : ""}), name,
-      Object.assign(document.createElement("span"), {className: "score", textContent: row.score === null ? "added" : row.score.toFixed(2)}),
+      Object.assign(document.createElement("span"), {className: "score", textContent: row.score === null ? "—" : row.score.toFixed(2)}),
       Object.assign(document.createElement("span"), {className: "state", textContent: {accept: "✓ accepted", reject: "✗ rejected", add: "+ added", removed: "removed", open: "undecided"}[row.state]}),
     );
     button.addEventListener("click", () => toggle(i + 1));
