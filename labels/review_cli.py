@@ -45,7 +45,7 @@ def import_cli(suggestions: Path = typer.Argument(..., exists=True, dir_okay=Fal
                         overlap=overlap)
     except (StoreError, TaxonomyError) as e:
         raise _fail(str(e))
-    typer.echo(f"{store.url}: {s.new} new and {s.updated} updated paragraphs from {s.documents} "
+    typer.echo(f"{store.where}: {s.new} new and {s.updated} updated paragraphs from {s.documents} "
                f"document(s); {s.assigned} new assignments")
     if not store.coders():
         typer.echo("No coders yet: assign with `casetag review assign --coders alice,bob`.")
@@ -88,7 +88,7 @@ def serve_cli(db: str = DB, host: str = typer.Option("127.0.0.1", help="Address 
     store = _open(db)
     if not store.coders():
         typer.echo("warning: no coders yet: run `casetag review assign --coders alice,bob` first", err=True)
-    typer.echo(f"Reviewing {store.url} at http://{host}:{port}/  (Ctrl+C stops)")
+    typer.echo(f"Reviewing {store.where} at http://{host}:{port}/  (Ctrl+C stops)")
     hosts = ["*"] if host in ("0.0.0.0", "::") else [*LOCAL_HOSTS, host]
     uvicorn.run(create_app(store, load_taxonomy(taxonomy), hosts=hosts), host=host, port=port,
                 log_level="warning")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import threading
 import uuid
@@ -179,6 +180,11 @@ class Store:
             for statement in filter(str.strip, ddl.split(";")):
                 tx.run(statement)
 
+    @property
+    def where(self) -> str:
+        """The location, fit to print: a URL's password is masked."""
+        return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", self.url)
+
     def _conn(self):
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -189,7 +195,7 @@ class Store:
             try:
                 conn = psycopg.connect(self.url, autocommit=True)
             except psycopg.OperationalError as e:
-                raise StoreError(f"cannot connect to {self.url}: {e}".strip()) from e
+                raise StoreError(f"cannot connect to {self.where}: {e}".strip()) from e
         else:
             path = Path(self.url.removeprefix("sqlite:///"))
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -263,8 +269,10 @@ class Store:
         coders = list(dict.fromkeys(c.strip() for c in coders if c.strip()))
         if not coders:
             raise StoreError("name at least one coder, e.g. --coders alice,bob")
-        if not 1 <= overlap <= len(coders):
-            raise StoreError(f"overlap {overlap} needs between 1 and {len(coders)} (the number of coders)")
+        if overlap < 1:
+            raise StoreError(f"overlap is {overlap}: give each paragraph to 1 coder or more")
+        if overlap > len(coders):
+            raise StoreError(f"overlap {overlap} needs at least {overlap} coders, got {', '.join(coders)}")
         where, params = ("WHERE doc_id = ?", [doc_id]) if doc_id else ("", [])
         with self._write() as tx:
             ids = [r[0] for r in tx.run(f"SELECT id FROM paragraphs {where} ORDER BY doc_id, ord", params)]

@@ -219,3 +219,10 @@ def test_killed_writer_leaves_every_acknowledged_decision(store):
     assert [d.tag for d in stored[: acked + 1]] == [
         ["substance_misuse", "mental_health", "carer_status"][n % 3] for n in range(acked + 1)]
     reopened.close()
+
+
+def test_unreachable_postgres_is_named_without_its_password():
+    with pytest.raises(StoreError) as e:
+        Store("postgresql://casetag:s3cret@127.0.0.1:1/casetag")
+    assert "cannot connect to postgresql://casetag:***@127.0.0.1:1/casetag" in str(e.value)
+    assert "s3cret" not in str(e.value)
