@@ -146,7 +146,7 @@ def fit_transformer(train: Sequence[Example], dev: Sequence[Example], *, tag_ids
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
             step += 1
         dev_logits = predict_logits(model, x_dev, tc.eval_batch_size, pad_id)
         dev_scores = sigmoid(dev_logits)

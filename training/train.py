@@ -107,11 +107,11 @@ def default_output(config: TrainConfig) -> Path:
 
 
 def train(*, config: TrainConfig, config_path: Path | None = None, output: Path | None = None,
-          log: Callable[[str], None] = print, fail_after_fit: bool = False) -> TrainResult:
+          log: Callable[[str], None] = print) -> TrainResult:
     """Train the model a config describes, tracked in MLflow; returns where it was saved.
 
     All input is checked (config, data, labels) before a run is started. A run that fails ends
-    FAILED and registers nothing. `fail_after_fit` raises just before registration (to test that).
+    FAILED and registers nothing: the model version is registered as the run's last step.
     """
     from training import tracking
 
@@ -140,8 +140,6 @@ def train(*, config: TrainConfig, config_path: Path | None = None, output: Path 
 
         mlflow.log_metric("train_seconds", seconds)
         tracking.log_model_dir(out_dir)
-        if fail_after_fit:
-            raise RuntimeError("forced failure after fitting (fail_after_fit=True)")
         version = None
         if config.tracking.registered_model:
             version = tracking.register_model(config.tracking.registered_model)
