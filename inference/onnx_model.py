@@ -7,6 +7,8 @@ windows and each tag keeps its highest score.
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -101,9 +103,11 @@ class OnnxTagger:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.enable_cpu_mem_arena = False  # batches vary in shape; the arena would keep the largest
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
+        # Small batches on one thread each, several batches at once: measured faster per CPU
+        # second than large batches spread over threads inside each operator.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.workers = threads or os.cpu_count() or 1
         self.session = ort.InferenceSession(str(self.directory / "model.onnx"), options,
                                             providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.session.get_inputs()}
@@ -133,22 +137,29 @@ class OnnxTagger:
             start = end
         return batches
 
-    def logits(self, token_ids: Sequence[Sequence[int]], batch_size: int = 32,
+    def _run(self, token_ids: Sequence[Sequence[int]], idx: np.ndarray) -> np.ndarray:
+        width = max(len(token_ids[i]) for i in idx)
+        input_ids = np.full((len(idx), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(idx), width), dtype=np.int64)
+        for row, i in enumerate(idx):
+            input_ids[row, :len(token_ids[i])] = token_ids[i]
+            mask[row, :len(token_ids[i])] = 1
+        feed = {"input_ids": input_ids, "attention_mask": mask}
+        return self.session.run(["logits"], {k: v for k, v in feed.items() if k in self.input_names})[0]
+
+    def logits(self, token_ids: Sequence[Sequence[int]], batch_size: int = 1,
                max_tokens: int = 4096) -> np.ndarray:
-        """Logits [windows, tags], run in batches of similar length and returned in input order."""
+        """Logits [windows, tags], run in batches of similar length on `workers` threads,
+        returned in input order. With batch_size 1 a paragraph's scores never depend on
+        its batch mates (int8 activations are quantised per batch)."""
         out = np.zeros((len(token_ids), len(self.tags)), dtype=np.float32)
-        for idx in self.batches([len(x) for x in token_ids], batch_size, max_tokens):
-            width = max(len(token_ids[i]) for i in idx)
-            input_ids = np.full((len(idx), width), self.pad_id, dtype=np.int64)
-            mask = np.zeros((len(idx), width), dtype=np.int64)
-            for row, i in enumerate(idx):
-                input_ids[row, :len(token_ids[i])] = token_ids[i]
-                mask[row, :len(token_ids[i])] = 1
-            feed = {"input_ids": input_ids, "attention_mask": mask}
-            out[idx] = self.session.run(["logits"], {k: v for k, v in feed.items() if k in self.input_names})[0]
+        batches = self.batches([len(x) for x in token_ids], batch_size, max_tokens)
+        with ThreadPoolExecutor(self.workers) as pool:
+            for idx, logits in zip(batches, pool.map(lambda b: self._run(token_ids, b), batches)):
+                out[idx] = logits
         return out
 
-    def scores(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def scores(self, texts: Sequence[str], batch_size: int = 1) -> np.ndarray:
         """Scores [texts, tags] in (0, 1); a text over several windows keeps each tag's maximum."""
         if not texts:
             return np.zeros((0, len(self.tags)), dtype=np.float32)

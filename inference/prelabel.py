@@ -10,7 +10,7 @@ from inference.onnx_model import OnnxTagger
 from labels.records import Suggestion, Unit
 
 
-def prelabel(units: Iterable[Unit], tagger: OnnxTagger, *, batch_size: int = 32,
+def prelabel(units: Iterable[Unit], tagger: OnnxTagger, *, batch_size: int = 1,
              chunk: int = 512) -> Iterator[list[Suggestion]]:
     """Score units `chunk` at a time (length-bucketed inside each chunk); yields each chunk's suggestions."""
     card = tagger.card

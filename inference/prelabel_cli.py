@@ -20,7 +20,7 @@ def prelabel_cli(
     out: Path = typer.Option(..., "--out", "-o", help="Output file: .jsonl (default), .csv or .parquet."),
     fmt: Optional[str] = typer.Option(None, "--format", help="jsonl, csv or parquet (default: from --out)."),
     model: Path = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Exported model folder."),
-    batch_size: int = typer.Option(32, "--batch-size", min=1, help="Paragraph windows per batch."),
+    batch_size: int = typer.Option(1, "--batch-size", min=1, help="Paragraph windows per batch (1: scores independent of batch mates)."),
     threads: int = typer.Option(0, "--threads", min=0, help="CPU threads (0: all cores)."),
     resume: bool = typer.Option(False, "--resume", help="Keep the records already in --out and add the rest."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),

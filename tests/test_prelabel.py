@@ -107,14 +107,9 @@ def test_resume_keeps_whole_records_and_adds_the_rest(tiny_model, tmp_path):
     result = runner.invoke(app, ["prelabel", str(EXAMPLE), "--model", str(tiny_model), "--out", str(out), "--resume"])
     assert result.exit_code == 0, result.output
     assert "5 already in s.jsonl" in result.stderr
-    resumed = [json.loads(l) for l in out.read_text().splitlines()]
-    first = [json.loads(l) for l in full]
-    assert [r["id"] for r in resumed] == [r["id"] for r in first]
-    assert resumed[:5] == first[:5]
-    # int8 activations are quantised per batch, so batch mates move scores a little.
-    for a, b in zip(resumed[5:], first[5:]):
-        assert a["text"] == b["text"]
-        np.testing.assert_allclose(list(a["scores"].values()), list(b["scores"].values()), atol=0.05)
+    # One paragraph per batch (the default): scores never depend on batch mates, so the
+    # resumed file is the uninterrupted one.
+    assert out.read_text().splitlines() == full
 
 
 def test_long_paragraph_is_scored_over_windows(tiny_model):

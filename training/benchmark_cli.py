@@ -18,7 +18,7 @@ def benchmark_cli(
     torch_model: Optional[Path] = typer.Option(
         None, "--torch-model", help="The trained tagger folder the model was exported from (adds PyTorch eager and ONNX fp32)."),
     threads: int = typer.Option(2, "--threads", min=1),
-    batch_size: int = typer.Option(32, "--batch-size", min=1),
+    batch_size: int = typer.Option(1, "--batch-size", min=1, help="ONNX batch size (PyTorch eager uses 32)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Paragraphs per second and peak memory: PyTorch eager, ONNX fp32 and the int8 model, one run each."""
