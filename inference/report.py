@@ -391,16 +391,17 @@ a { color: #175cd3; }
 .tag.rejected { background: #fff; color: var(--muted); border-color: var(--line); text-decoration: line-through; }
 .tag .score { font-variant-numeric: tabular-nums; opacity: .85; margin-left: 4px; }
 table.sheet { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid var(--line); font-size: 14px; }
-.sheet th, .sheet td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-.sheet thead th { background: #f2f4f7; font-size: 12.5px; text-transform: uppercase; letter-spacing: .03em;
+.sheet th, .sheet td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+.sheet thead th { white-space: nowrap; background: #f2f4f7; font-size: 12.5px; text-transform: uppercase; letter-spacing: .03em;
   color: #475467; position: sticky; top: 0; }
-.sheet td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.sheet td.date { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.sheet th.num, .sheet td.num { text-align: right; width: 1%; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.sheet td.date { width: 1%; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .sheet tr.group th { background: #fff; color: var(--c); font-size: 15px; border-top: 2px solid var(--c); }
 .sheet tr.group th span { color: var(--muted); font-weight: 400; font-size: 13px; margin-left: 8px; }
 .sheet tr.none td { color: #98a2b3; }
-.sheet .name a { font-weight: 600; color: var(--ink); text-decoration: none; border-bottom: 1px dotted var(--muted); }
-.sheet .name code { display: block; color: var(--muted); font-size: 11.5px; }
+.sheet .name a { white-space: nowrap; font-weight: 600; color: var(--ink); text-decoration: none; border-bottom: 1px dotted var(--muted); }
+.sheet td.name { width: 30%; }
+.sheet .name code { color: var(--muted); font-size: 11.5px; margin-left: 8px; }
 a.ev { display: inline-block; font-size: 12px; padding: 0 5px; margin: 1px 2px 1px 0; border-radius: 4px;
   text-decoration: none; border: 1px dashed var(--c); color: var(--c); font-variant-numeric: tabular-nums; }
 a.ev.confirmed { background: var(--c); color: #fff; border-style: solid; }
@@ -472,8 +473,8 @@ def _chip(m: TagMark, taxonomy: Taxonomy, colour: dict[str, str]) -> str:
 
 
 def _sheet_html(rows: list[SheetRow], taxonomy: Taxonomy, colour: dict[str, str], *, shown: int = 14) -> str:
-    out = ['<table class="sheet"><thead><tr><th>Tag</th><th>Paragraphs</th><th>Confirmed</th><th>Highest score</th>'
-           '<th>First dated</th><th>Last dated</th><th>Evidence</th></tr></thead>']
+    out = ['<table class="sheet"><thead><tr><th>Tag</th><th class="num">Paragraphs</th><th class="num">Confirmed</th>'
+           '<th class="num">Highest score</th><th>First dated</th><th>Last dated</th><th>Evidence paragraphs</th></tr></thead>']
     for g, description in taxonomy.groups.items():
         group_rows = [r for r in rows if r.group == g]
         out.append(f'<tbody style="--c:{colour[g]}"><tr class="group"><th colspan="7">{escape(_title(g))}'
