@@ -100,18 +100,18 @@ def load_review(source: Path, *, taxonomy: Taxonomy, doc: str | None = None, lab
     if labels is not None:
         if not labels.is_file():
             raise ReportError(f"{labels}: no such file (--labels)")
-        overlay = _read(labels, LabelledParagraph, lambda r: r.labels, taxonomy)
+        overlay = _read(labels, LabelledParagraph, lambda r: (r.id, r.labels), taxonomy)
     kind = _jsonl_kind(source) if source.suffix.lower() == ".jsonl" else None
     if kind is LabelledParagraph:
-        records = _one_doc(_read(source, LabelledParagraph, lambda r: r.labels, taxonomy),
-                           lambda r: r.doc_id, doc, source)
         if overlay is not None:
             raise ReportError(f"{source} already holds labels: give --labels only with suggestions or a document")
+        records = _one_doc(_read(source, LabelledParagraph, lambda r: (r.id, r.labels), taxonomy),
+                           lambda r: r.doc_id, doc, source)
         paragraphs = [ReportParagraph(_unit(r, n), [TagMark(t, None, CONFIRMED) for t in r.labels])
                       for n, r in enumerate(records)]
         review = Review(records[0].doc_id, source.name, [], taxonomy.version, source.name, paragraphs)
     else:
-        suggestions = (_one_doc(_read(source, Suggestion, lambda s: [t for t, _ in s.tags], taxonomy),
+        suggestions = (_one_doc(_read(source, Suggestion, lambda s: (s.unit.id, [t for t, _ in s.tags]), taxonomy),
                                 lambda s: s.unit.doc_id, doc, source)
                        if kind is Suggestion else _prelabel_document(source, model))
         doc_id = suggestions[0].unit.doc_id
@@ -154,16 +154,17 @@ def _jsonl_kind(path: Path) -> type[Suggestion] | type[LabelledParagraph]:
     raise ReportError(f"{path}: empty file")
 
 
-def _read(path: Path, record: type[T], tags: Callable[[T], list[str]], taxonomy: Taxonomy) -> list[T]:
-    """Every record of a JSON Lines file, or a ReportError listing the bad lines."""
+def _read(path: Path, record: type[T], tagged: Callable[[T], tuple[str, list[str]]], taxonomy: Taxonomy) -> list[T]:
+    """Every record of a JSON Lines file, or a ReportError listing the bad lines and the
+    records whose tags (`tagged` gives a record's id and tags) are not in the taxonomy."""
     items, errors = [], []
     try:
         for item in iter_jsonl(path, record):
             if isinstance(item, LineError):
                 errors.append(str(item))
-            elif unknown := taxonomy.unknown(tags(item)):
-                errors.append(f"{path}: {item.id if hasattr(item, 'id') else item.unit.id}: "
-                              f"tags not in taxonomy {taxonomy.version}: {', '.join(unknown)}")
+            elif unknown := taxonomy.unknown(tagged(item)[1]):
+                errors.append(f"{path}: {tagged(item)[0]}: tags not in taxonomy {taxonomy.version}: "
+                              f"{', '.join(unknown)}")
             else:
                 items.append(item)
     except UnicodeDecodeError as e:

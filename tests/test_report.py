@@ -6,6 +6,7 @@ import json
 import re
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 
 import html5lib
 import pytest
@@ -138,6 +139,9 @@ def test_labelled_file_alone_derives_dates_and_kinds(tmp_path):
 
 @pytest.mark.parametrize("lines, args, expected", [
     (['{"id": 1}', "not json"], [], [r"suggestions\.jsonl:2: missing field", r"suggestions\.jsonl:3: "]),
+    (['{"id": "x:1", "doc_id": "x", "para_id": "1", "section": "S", "section_kind": "other", "date": null, '
+      '"text": "T", "order": 0, "tags": [{"tag": "made_up", "score": 0.9}], "scores": {}, "model": {}}'],
+     [], [r"suggestions\.jsonl: x:1: tags not in taxonomy v1: made_up"]),
     (None, [], [r"holds 2 documents: choose one with --doc ID \(doc-a, doc-b\)"]),
     (None, ["--doc", "doc-c"], [r"no document 'doc-c'; it holds doc-a, doc-b"]),
 ])
@@ -155,6 +159,30 @@ def test_bad_input_is_an_error_naming_the_line_or_the_way_out(tmp_path, lines, a
     for pattern in expected:
         assert re.search(pattern, result.output), result.output
     assert not (tmp_path / "r.html").exists()
+
+
+class FakeTagger:
+    """Stands in for OnnxTagger: the fake scores above, through the real prelabel job."""
+
+    tags, thresholds = TAXONOMY.ids, [0.5] * len(TAXONOMY.ids)
+    card = SimpleNamespace(name="casetag-fake", version="test-1", taxonomy_version=TAXONOMY.version,
+                           format_input=lambda text, section, kind: text)
+
+    def __init__(self, model_dir):
+        pass
+
+    def scores(self, texts, batch_size):
+        unit = Unit("d:1", "d", "1", "S", "other", None, "", 0)
+        return [[fake_suggestion(Unit(**{**unit.to_json(), "text": t})).scores[tag] for tag in self.tags]
+                for t in texts]
+
+
+def test_document_is_segmented_and_prelabelled(monkeypatch):
+    monkeypatch.setattr("inference.report.OnnxTagger", FakeTagger)
+    review = load_review(EXAMPLE, taxonomy=TAXONOMY)
+    assert review.models == ["casetag-fake test-1"] and review.source == EXAMPLE.name
+    para = {p.unit.para_id: p for p in review.paragraphs}
+    assert {m.tag for m in para["3.3"].marks} == {"substance_misuse", "alcohol_misuse", "missed_appointments"}
 
 
 def test_document_without_a_model_says_how_to_go_on(tmp_path):
