@@ -114,24 +114,31 @@ def load_review(source: Path, *, taxonomy: Taxonomy, doc: str | None = None, lab
         suggestions = (_one_doc(_read(source, Suggestion, lambda s: (s.unit.id, [t for t, _ in s.tags]), taxonomy),
                                 lambda s: s.unit.doc_id, doc, source)
                        if kind is Suggestion else _prelabel_document(source, model))
-        doc_id = suggestions[0].unit.doc_id
-        coded = {r.id: r.labels for r in overlay or [] if r.doc_id == doc_id}
-        unknown = sorted(coded.keys() - {s.unit.id for s in suggestions})
-        if unknown:
-            raise ReportError(f"{labels}: {len(unknown)} paragraph(s) of {doc_id} are not in {source.name} "
-                              f"({', '.join(unknown[:5])}): were they segmented from another version of the review?")
-        models = {f"{s.model.get('name', '?')} {s.model.get('version', '?')}": s.model.get("taxonomy", "?")
-                  for s in suggestions}
-        paragraphs = [_from_suggestion(s, coded.get(s.unit.id)) for s in suggestions]
-        review = Review(doc_id, source.name, list(models), ", ".join(sorted(set(models.values()))),
-                        labels.name if labels and coded else None, paragraphs)
-        if labels and not coded:
-            review.warnings.append(f"{labels}: no paragraph of {doc_id}; the report shows suggestions only")
+        review = _with_labels(suggestions, overlay, source=source, labels=labels)
     review.paragraphs.sort(key=lambda p: p.unit.order)
     for p in review.paragraphs:
         if p.unit.date is not None and not _ISO_DATE.match(p.unit.date):
             review.warnings.append(f"{p.unit.id}: date {p.unit.date!r} is not ISO (YYYY[-MM[-DD]]); left off the timeline")
             p.unit.date = None
+    return review
+
+
+def _with_labels(suggestions: list[Suggestion], overlay: list[LabelledParagraph] | None, *,
+                 source: Path, labels: Path | None) -> Review:
+    """A review of suggestions; paragraphs coded in `overlay` show its labels as confirmed."""
+    doc_id = suggestions[0].unit.doc_id
+    coded = {r.id: r.labels for r in overlay or [] if r.doc_id == doc_id}
+    unknown = sorted(coded.keys() - {s.unit.id for s in suggestions})
+    if unknown:
+        raise ReportError(f"{labels}: {len(unknown)} paragraph(s) of {doc_id} are not in {source.name} "
+                          f"({', '.join(unknown[:5])}): were they segmented from another version of the review?")
+    models = {f"{s.model.get('name', '?')} {s.model.get('version', '?')}": s.model.get("taxonomy", "?")
+              for s in suggestions}
+    review = Review(doc_id, source.name, list(models), ", ".join(sorted(set(models.values()))),
+                    labels.name if labels and coded else None,
+                    [_from_suggestion(s, coded.get(s.unit.id)) for s in suggestions])
+    if labels and not coded:
+        review.warnings.append(f"{labels}: no paragraph of {doc_id}; the report shows suggestions only")
     return review
 
 
