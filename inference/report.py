@@ -100,6 +100,9 @@ def load_review(source: Path, *, taxonomy: Taxonomy, doc: str | None = None, lab
     if labels is not None:
         if not labels.is_file():
             raise ReportError(f"{labels}: no such file (--labels)")
+        if _jsonl_kind(labels) is not LabelledParagraph:
+            raise ReportError(f"{labels} holds suggestions, not labels: give --labels a reconciled or "
+                              "`casetag review export` file")
         overlay = _read(labels, LabelledParagraph, lambda r: (r.id, r.labels), taxonomy)
     kind = _jsonl_kind(source) if source.suffix.lower() == ".jsonl" else None
     if kind is LabelledParagraph:

@@ -142,6 +142,7 @@ def test_labelled_file_alone_derives_dates_and_kinds(tmp_path):
     (['{"id": "x:1", "doc_id": "x", "para_id": "1", "section": "S", "section_kind": "other", "date": null, '
       '"text": "T", "order": 0, "tags": [{"tag": "made_up", "score": 0.9}], "scores": {}, "model": {}}'],
      [], [r"suggestions\.jsonl: x:1: tags not in taxonomy v1: made_up"]),
+    (None, ["--labels", "SELF"], [r"holds suggestions, not labels: give --labels a reconciled"]),
     (None, [], [r"holds 2 documents: choose one with --doc ID \(doc-a, doc-b\)"]),
     (None, ["--doc", "doc-c"], [r"no document 'doc-c'; it holds doc-a, doc-b"]),
 ])
@@ -153,6 +154,7 @@ def test_bad_input_is_an_error_naming_the_line_or_the_way_out(tmp_path, lines, a
     else:
         path.write_text(json.dumps(fake_suggestion(segmented(EXAMPLE)[0]).to_json()) + "\n"
                         + "\n".join(lines) + "\n", encoding="utf-8")
+    args = [str(path) if a == "SELF" else a for a in args]
     result = CliRunner().invoke(app, ["report", str(path), "--out", str(tmp_path / "r.html"), *args])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
