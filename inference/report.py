@@ -411,7 +411,6 @@ table.sheet { border-collapse: collapse; width: 100%; background: #fff; border: 
 .sheet tr.group th span { color: var(--muted); font-weight: 400; font-size: 13px; margin-left: 8px; }
 .sheet tr.none td { color: #98a2b3; }
 .sheet .name a { white-space: nowrap; font-weight: 600; color: var(--ink); text-decoration: none; border-bottom: 1px dotted var(--muted); }
-.sheet td.name { width: 30%; }
 .sheet .name code { color: var(--muted); font-size: 11.5px; margin-left: 8px; }
 a.ev { display: inline-block; font-size: 12px; padding: 0 5px; margin: 1px 2px 1px 0; border-radius: 4px;
   text-decoration: none; border: 1px dashed var(--c); color: var(--c); font-variant-numeric: tabular-nums; }
@@ -485,7 +484,7 @@ def _chip(m: TagMark, taxonomy: Taxonomy, colour: dict[str, str]) -> str:
 
 def _sheet_html(rows: list[SheetRow], taxonomy: Taxonomy, colour: dict[str, str], *, shown: int = 14) -> str:
     out = ['<table class="sheet"><thead><tr><th>Tag</th><th class="num">Paragraphs</th><th class="num">Confirmed</th>'
-           '<th class="num">Highest score</th><th>First dated</th><th>Last dated</th><th>Evidence paragraphs</th></tr></thead>']
+           '<th class="num">Top score</th><th>First date</th><th>Last date</th><th>Evidence</th></tr></thead>']
     for g, description in taxonomy.groups.items():
         group_rows = [r for r in rows if r.group == g]
         out.append(f'<tbody style="--c:{colour[g]}"><tr class="group"><th colspan="7">{escape(_title(g))}'
