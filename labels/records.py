@@ -132,6 +132,7 @@ class Decision:
     The latest decision per (coder, paragraph, tag) is the current state: `accept` and
     `add` put the tag in the labels, `reject` keeps it out, `clear` withdraws the earlier
     decision (an undo back to undecided). `done` with tag "" marks the paragraph coded.
+    `adjudicated` marks an adjudicator's final decision, kept apart from the coders' own.
     """
 
     coder: str
@@ -141,6 +142,7 @@ class Decision:
     time: str
     model_version: str | None = None
     score: float | None = None
+    adjudicated: bool = False
 
     @classmethod
     def from_json(cls, data: dict) -> "Decision":
@@ -152,6 +154,7 @@ class Decision:
             coder=_require(data, "coder", str), paragraph_id=_require(data, "paragraph_id", str),
             tag=_require(data, "tag", str), action=action, time=_require(data, "time", str),
             model_version=data.get("model_version"), score=None if score is None else float(score),
+            adjudicated=bool(data.get("adjudicated", False)),
         )
 
     def to_json(self) -> dict:

@@ -3,6 +3,10 @@
 GET  /api/coders, /api/taxonomy, /api/queue?coder=..., /api/paragraphs?coder=...&ids=a,b
 POST /api/decide {coder, paragraph_id, changes: [[tag, action], ...]}, /api/undo {coder}
 
+Adjudication (/adjudicate, the page for paragraphs coders disagree on):
+GET  /api/adjudicators, /api/disputes?adjudicator=..., /api/adjudication?adjudicator=...&ids=a,b
+POST /api/adjudicate {adjudicator, paragraph_id, changes}, /api/undo {coder, adjudicated: true}
+
 Only requests addressed to this machine's names are answered (against DNS rebinding).
 POSTs need the page's token in the X-CSRF-Token header and, when the browser sends an
 Origin, the server's own; a cross-site page can do neither. Coders see only their own
@@ -58,16 +62,24 @@ def create_app(store: Store, taxonomy: Taxonomy, *, csrf_token: str | None = Non
     """The review app over `store`, answering only requests addressed to `hosts` (against
     DNS rebinding); `csrf_token` defaults to a fresh random one."""
     token = csrf_token or secrets.token_urlsafe(32)
-    page = (STATIC / "review.html").read_text(encoding="utf-8").replace(
-        "{{csrf_token}}", html.escape(token, quote=True))
+    pages = {name: (STATIC / name).read_text(encoding="utf-8").replace("{{csrf_token}}", html.escape(token, quote=True))
+             for name in ("review.html", "adjudicate.html")}
 
     def coder_of(value: object) -> str:
         if not isinstance(value, str) or value not in store.coders():
             raise StoreError(f"unknown coder {value!r}: coders are added by `casetag review assign`")
         return value
 
+    def adjudicator_of(value: object) -> str:
+        if not isinstance(value, str) or value not in store.adjudicators():
+            raise StoreError(f"unknown adjudicator {value!r}: add one with `casetag review assign --adjudicator NAME`")
+        return value
+
     def index(q, body) -> Response:
-        return HTMLResponse(page)
+        return HTMLResponse(pages["review.html"])
+
+    def adjudicate_page(q, body) -> Response:
+        return HTMLResponse(pages["adjudicate.html"])
 
     def coders(q, body) -> Response:
         return JSONResponse(store.coders())
@@ -77,7 +89,7 @@ def create_app(store: Store, taxonomy: Taxonomy, *, csrf_token: str | None = Non
 
     def queue(q, body) -> Response:
         result = store.queue(
-            coder_of(q.get("coder")), order=q.get("order") or "document", doc_id=q.get("doc") or None,
+            coder_of(q.get("coder")), order=q.get("order") or store.default_order(), doc_id=q.get("doc") or None,
             tag=q.get("tag") or None, min_score=_number(q.get("min"), "min"),
             max_score=_number(q.get("max"), "max"), uncoded_only=q.get("uncoded") == "1")
         return JSONResponse(asdict(result))
@@ -95,10 +107,33 @@ def create_app(store: Store, taxonomy: Taxonomy, *, csrf_token: str | None = Non
         return JSONResponse({"paragraph": asdict(store.paragraphs(coder, [pid])[0])})
 
     def undo(q, body) -> Response:
-        coder = coder_of(body.get("coder"))
-        pid = store.undo(coder)
-        view = store.paragraphs(coder, [pid]) if pid else []
+        if body.get("adjudicated") is True:
+            coder = adjudicator_of(body.get("coder"))
+            pid = store.undo(coder, adjudicated=True)
+            view = store.adjudication_views(coder, [pid]) if pid else []
+        else:
+            coder = coder_of(body.get("coder"))
+            pid = store.undo(coder)
+            view = store.paragraphs(coder, [pid]) if pid else []
         return JSONResponse({"paragraph": asdict(view[0]) if view else None})
+
+    def adjudicators(q, body) -> Response:
+        return JSONResponse(store.adjudicators())
+
+    def disputes(q, body) -> Response:
+        return JSONResponse(asdict(store.disputes(adjudicator_of(q.get("adjudicator")))))
+
+    def adjudication(q, body) -> Response:
+        ids = [i for i in (q.get("ids") or "").split(",") if i]
+        return JSONResponse([asdict(v) for v in store.adjudication_views(adjudicator_of(q.get("adjudicator")), ids)])
+
+    def adjudicate(q, body) -> Response:
+        who, pid, changes = adjudicator_of(body.get("adjudicator")), body.get("paragraph_id"), body.get("changes")
+        if not isinstance(pid, str) or not isinstance(changes, list) or not all(
+                isinstance(c, list) and len(c) == 2 and all(isinstance(x, str) for x in c) for c in changes):
+            raise StoreError('send {"adjudicator", "paragraph_id", "changes": [[tag, action], ...]}')
+        store.decide(who, pid, [tuple(c) for c in changes], taxonomy=taxonomy, adjudicated=True)
+        return JSONResponse({"paragraph": asdict(store.adjudication_views(who, [pid])[0])})
 
     def route(path: str, endpoint, method: str = "GET") -> Route:
         """Refuse cross-site POSTs, run `endpoint` off the event loop, and turn store
@@ -129,5 +164,8 @@ def create_app(store: Store, taxonomy: Taxonomy, *, csrf_token: str | None = Non
         route("/", index), route("/api/coders", coders), route("/api/taxonomy", tags),
         route("/api/queue", queue), route("/api/paragraphs", paragraphs),
         route("/api/decide", decide, "POST"), route("/api/undo", undo, "POST"),
+        route("/adjudicate", adjudicate_page), route("/api/adjudicators", adjudicators),
+        route("/api/disputes", disputes), route("/api/adjudication", adjudication),
+        route("/api/adjudicate", adjudicate, "POST"),
         Mount("/static", StaticFiles(directory=STATIC)),
     ])

@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 
 from labels.records import write_jsonl
-from labels.store import DEFAULT_DB, DB_ENV, Store, StoreError, import_file
+from labels.store import DEFAULT_DB, DB_ENV, ORDERS, Store, StoreError, import_file
 from labels.taxonomy import DEFAULT_TAXONOMY, TaxonomyError, load_taxonomy
 
 review_app = typer.Typer(help="Coder review: import suggestions, assign, serve the page, export decisions.",
@@ -35,14 +35,34 @@ def _names(coders: str) -> list[str]:
     return [c.strip() for c in coders.split(",") if c.strip()]
 
 
+def _thresholds(model: Path | None) -> dict[str, float] | None:
+    """The per-tag thresholds in a model folder's card (None without a folder)."""
+    if model is None:
+        return None
+    from inference.onnx_model import ModelCard, ModelFolderError
+
+    if not (model / "model_card.json").is_file():
+        raise _fail(f"{model}: no model_card.json - name the model folder the suggestions came from")
+    try:
+        return ModelCard.read(model).thresholds
+    except ModelFolderError as e:
+        raise _fail(str(e))
+
+
 @review_app.command("import")
 def import_cli(suggestions: Path = typer.Argument(..., exists=True, dir_okay=False, help="suggestions.jsonl"),
-               db: str = DB, coders: str = CODERS, overlap: int = OVERLAP, taxonomy: Path = TAXONOMY) -> None:
+               db: str = DB, coders: str = CODERS, overlap: int = OVERLAP, taxonomy: Path = TAXONOMY,
+               order: str = typer.Option(None, "--order", help=f"Queue order the page starts with: "
+                                         f"{', '.join(ORDERS)} (informative: scores nearest a tag's "
+                                         "threshold first, spread across tags)."),
+               model: Path = typer.Option(None, "--model", help="The model folder that made the suggestions: "
+                                          "its card's thresholds rank the informative order (default: "
+                                          "inferred from the suggestions).")) -> None:
     """Load pre-labelled paragraphs (re-importing replaces their suggestions) and assign them."""
     store = _open(db)
     try:
         s = import_file(store, suggestions, taxonomy=load_taxonomy(taxonomy), coders=_names(coders),
-                        overlap=overlap)
+                        overlap=overlap, thresholds=_thresholds(model), order=order)
     except (StoreError, TaxonomyError) as e:
         raise _fail(str(e))
     typer.echo(f"{store.where}: {s.new} new and {s.updated} updated paragraphs from {s.documents} "
@@ -53,9 +73,17 @@ def import_cli(suggestions: Path = typer.Argument(..., exists=True, dir_okay=Fal
 
 @review_app.command("assign")
 def assign_cli(coders: str = CODERS, overlap: int = OVERLAP, db: str = DB,
-               doc: str = typer.Option(None, "--doc", help="Only this document's paragraphs.")) -> None:
-    """Assign paragraphs to coders, round robin in document order, `--overlap` coders each."""
+               doc: str = typer.Option(None, "--doc", help="Only this document's paragraphs."),
+               adjudicator: list[str] = typer.Option([], "--adjudicator", help="Make NAME an adjudicator: "
+                                                     "decides, in the page's adjudication view, paragraphs "
+                                                     "coders disagree on (repeatable).")) -> None:
+    """Assign paragraphs to coders, round robin in document order, `--overlap` coders each;
+    name adjudicators."""
     store = _open(db)
+    if adjudicator:
+        typer.echo(f"adjudicators: {', '.join(store.add_adjudicators(adjudicator))}")
+        if not _names(coders):
+            return
     try:
         n = store.assign(_names(coders), overlap=overlap, doc_id=doc)
     except StoreError as e:

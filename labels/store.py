@@ -9,6 +9,7 @@ The database is `--db`, else $CASETAG_DB, else `data/casetag.db` (a path or a
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sqlite3
@@ -27,7 +28,7 @@ from labels.taxonomy import Taxonomy
 
 DEFAULT_DB = "data/casetag.db"
 DB_ENV = "CASETAG_DB"
-ORDERS = ("document", "confidence")
+ORDERS = ("document", "confidence", "informative")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -77,7 +78,23 @@ CREATE TABLE IF NOT EXISTS decisions (
     undoes TEXT
 );
 CREATE INDEX IF NOT EXISTS decisions_by_coder ON decisions (coder, paragraph_id, tag, id);
+CREATE TABLE IF NOT EXISTS adjudicators (
+    name TEXT PRIMARY KEY REFERENCES coders (name),
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS thresholds (
+    model_version TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    threshold REAL NOT NULL,
+    PRIMARY KEY (model_version, tag)
+);
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+)
 """
+# Added after the first release; stores made before get it on opening (0 = a coder's own decision).
+ADJUDICATED_COLUMN = "ALTER TABLE decisions ADD COLUMN adjudicated INTEGER NOT NULL DEFAULT 0"
 SERIAL = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT",
           "postgresql": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"}
 
@@ -100,6 +117,7 @@ class Queue:
     coded: int
     assigned: int
     documents: list[str]
+    order: str
 
 
 @dataclass
@@ -119,6 +137,26 @@ class ParagraphView:
 
 
 @dataclass
+class AdjudicationView:
+    """A paragraph as an adjudicator sees it: each coder's labels, the tags they disagree on,
+    and the adjudicator's final decisions so far."""
+
+    id: str
+    doc_id: str
+    para_id: str
+    section: str
+    date: str | None
+    text: str
+    model_version: str | None
+    suggestions: list[tuple[str, float]]
+    scores: dict[str, float]
+    coders: dict[str, list[str]]
+    disputed: list[str]
+    state: dict[str, str]
+    done: bool
+
+
+@dataclass
 class ImportSummary:
     documents: int
     new: int
@@ -133,6 +171,64 @@ def resolve_url(db: str | Path | None) -> str:
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def infer_thresholds(suggestions: Sequence[Suggestion]) -> dict[str, dict[str, float]]:
+    """Each model version's threshold per tag as its suggestions reveal it: midway between the
+    highest score it left out and the lowest it suggested (that score alone when it suggested the
+    tag everywhere; 0.5, or the highest score, when it never did)."""
+    lowest_in: dict[tuple[str, str], float] = {}
+    highest_out: dict[tuple[str, str], float] = {}
+    for s in suggestions:
+        version, suggested = s.model.get("version") or "", dict(s.tags)
+        for tag, score in s.scores.items():
+            key = (version, tag)
+            if tag in suggested:
+                lowest_in[key] = min(lowest_in.get(key, 1.0), score)
+            else:
+                highest_out[key] = max(highest_out.get(key, 0.0), score)
+    out: dict[str, dict[str, float]] = {}
+    for version, tag in set(lowest_in) | set(highest_out):
+        lo, hi = highest_out.get((version, tag)), lowest_in.get((version, tag))
+        th = hi if lo is None else max(0.5, lo) if hi is None else (lo + hi) / 2
+        out.setdefault(version, {})[tag] = round(th, 4)
+    return out
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def informative_order(paragraphs: Sequence[tuple[dict[str, float], dict[str, float]]]) -> list[int]:
+    """Indexes of `paragraphs` ((scores, thresholds) each), most informative first.
+
+    A paragraph tells the model most about a tag when its score sits near that tag's threshold
+    (distance measured in log-odds, so tags with low thresholds compare fairly). To spread the
+    queue across tags it is built in rounds: each tag offers its nearest paragraph not yet
+    queued, and a round's offers join the queue nearest first. Paragraphs without scores go last.
+    """
+    ranked = {}
+    for i, (scores, thresholds) in enumerate(paragraphs):
+        for tag, score in scores.items():
+            if tag in thresholds:
+                ranked.setdefault(tag, []).append((abs(_logit(score) - _logit(thresholds[tag])), i))
+    for near in ranked.values():
+        near.sort()
+    placed: dict[int, None] = {}
+    cursor = dict.fromkeys(ranked, 0)
+    while True:
+        offers = []
+        for tag, near in ranked.items():
+            while cursor[tag] < len(near) and near[cursor[tag]][1] in placed:
+                cursor[tag] += 1
+            if cursor[tag] < len(near):
+                offers.append(near[cursor[tag]])
+        if not offers:
+            break
+        for _, i in sorted(offers):
+            placed.setdefault(i)
+    return [*placed, *(i for i in range(len(paragraphs)) if i not in placed)]
 
 
 def confidence(s: Suggestion) -> float:
@@ -179,6 +275,14 @@ class Store:
         with self._write() as tx:
             for statement in filter(str.strip, ddl.split(";")):
                 tx.run(statement)
+            if "adjudicated" not in self._columns(tx, "decisions"):
+                tx.run(ADJUDICATED_COLUMN)
+
+    def _columns(self, tx: _Tx, table: str) -> set[str]:
+        if self.postgres:
+            return {r[0] for r in tx.run("SELECT column_name FROM information_schema.columns"
+                                         " WHERE table_schema = current_schema() AND table_name = ?", (table,))}
+        return {r[1] for r in tx.run(f"PRAGMA table_info({table})")}
 
     @property
     def where(self) -> str:
@@ -236,10 +340,16 @@ class Store:
 
     # -- import and assignment
 
-    def import_suggestions(self, suggestions: Sequence[Suggestion]) -> tuple[int, int]:
+    def import_suggestions(self, suggestions: Sequence[Suggestion], *,
+                           thresholds: dict[str, float] | None = None) -> tuple[int, int]:
         """Add or replace paragraphs and their suggestions; returns (new, updated).
-        Decisions already made stay: each carries the model version and score it saw."""
+        Decisions already made stay: each carries the model version and score it saw.
+        The model's per-tag `thresholds` (from its model card) are kept for the informative
+        order; without them they are inferred from the suggestions."""
         time = now()
+        per_version = infer_thresholds(suggestions)
+        if thresholds:
+            per_version = {v: dict(thresholds) for v in per_version}
         with self._write() as tx:
             before = tx.run("SELECT COUNT(*) FROM paragraphs")[0][0]
             tx.many("INSERT INTO documents (id, imported) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
@@ -260,6 +370,9 @@ class Store:
                     " VALUES (?, ?, ?, ?, ?)",
                     [(s.unit.id, tag, score, s.model.get("version"), rank)
                      for s in suggestions for rank, (tag, score) in enumerate(s.tags)])
+            tx.many("INSERT INTO thresholds (model_version, tag, threshold) VALUES (?, ?, ?) ON CONFLICT"
+                    " (model_version, tag) DO UPDATE SET threshold = excluded.threshold",
+                    [(v, tag, th) for v, ths in per_version.items() for tag, th in ths.items()])
             new = tx.run("SELECT COUNT(*) FROM paragraphs")[0][0] - before
         return new, len(suggestions) - new
 
@@ -286,19 +399,49 @@ class Store:
                      for i, pid in enumerate(ids) for k in range(overlap)])
             return tx.run("SELECT COUNT(*) FROM assignments")[0][0] - before
 
+    def add_adjudicators(self, names: Sequence[str]) -> list[str]:
+        """Make `names` adjudicators (and coders, if they are not yet); returns all adjudicators."""
+        names = [n.strip() for n in names if n.strip()]
+        with self._write() as tx:
+            tx.many("INSERT INTO coders (name, created) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                    [(n, now()) for n in names])
+            tx.many("INSERT INTO adjudicators (name, created) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                    [(n, now()) for n in names])
+        return self.adjudicators()
+
+    def adjudicators(self) -> list[str]:
+        return [r[0] for r in self._read("SELECT name FROM adjudicators ORDER BY name")]
+
+    def set_default_order(self, order: str) -> None:
+        """The queue order the page starts with (`casetag review import --order`)."""
+        if order not in ORDERS:
+            raise StoreError(f"order {order!r} is not one of {', '.join(ORDERS)}")
+        with self._write() as tx:
+            tx.run("INSERT INTO settings (key, value) VALUES ('order', ?)"
+                   " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (order,))
+
+    def default_order(self) -> str:
+        rows = self._read("SELECT value FROM settings WHERE key = 'order'")
+        return rows[0][0] if rows else "document"
+
     # -- decisions
 
     def decide(self, coder: str, paragraph_id: str, changes: Sequence[tuple[str, str]],
-               *, taxonomy: Taxonomy) -> str:
+               *, taxonomy: Taxonomy, adjudicated: bool = False) -> str:
         """Append one step of `coder` on one paragraph: (tag, action) pairs, applied in
         order. Accepting a tag that was not suggested is stored as `add` and vice versa.
-        `done` (tag "") needs every suggestion accepted or rejected. Returns the step id."""
+        `done` (tag "") needs every suggestion accepted or rejected. Returns the step id.
+
+        With `adjudicated`, `coder` is an adjudicator and the step is the final decision on
+        the paragraph, kept apart from anyone's coding; `done` then needs every tag the
+        coders disagree on decided."""
         step, time = uuid.uuid4().hex, now()
         with self._write() as tx:
-            para = self._assigned(tx, coder, paragraph_id)
+            para = (self._adjudicable if adjudicated else self._assigned)(tx, coder, paragraph_id)
             suggested = self._suggested(tx, paragraph_id)
             scores = json.loads(para[1])
-            state = self._state(tx, coder, paragraph_id)
+            state = self._state(tx, coder, paragraph_id, adjudicated)
+            required = self._disputed(tx, paragraph_id) if adjudicated else list(suggested)
             rows = []
             for tag, action in changes:
                 if action not in ACTIONS:
@@ -311,23 +454,25 @@ class Store:
                 if action in ("accept", "add"):
                     action = "accept" if tag in suggested else "add"
                 if action == "done":
-                    open_tags = [t for t in suggested if state.get(t) not in ("accept", "reject")]
+                    open_tags = [t for t in required if state.get(t) not in ("accept", "reject", "add")]
                     if open_tags:
                         raise StoreError(f"{paragraph_id}: accept or reject {', '.join(open_tags)} first")
                 state[tag] = action
                 score = suggested.get(tag, scores.get(tag)) if tag else None
-                rows.append((coder, paragraph_id, tag, action, time, para[0], score, step))
+                rows.append((coder, paragraph_id, tag, action, time, para[0], score, step, int(adjudicated)))
             tx.many("INSERT INTO decisions (coder, paragraph_id, tag, action, time, model_version,"
-                    " score, step) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                    " score, step, adjudicated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return step
 
-    def undo(self, coder: str) -> str | None:
-        """Undo `coder`'s latest step not yet undone by appending decisions that restore
-        the state before it; returns its paragraph id, or None if there is nothing to undo."""
+    def undo(self, coder: str, *, adjudicated: bool = False) -> str | None:
+        """Undo `coder`'s latest step (of coding, or of adjudicating) not yet undone by appending
+        decisions that restore the state before it; returns its paragraph id, or None if there
+        is nothing to undo."""
+        flag = int(adjudicated)
         with self._write() as tx:
-            last = tx.run("SELECT step FROM decisions WHERE coder = ? AND undoes IS NULL AND step NOT IN"
-                          " (SELECT undoes FROM decisions WHERE coder = ? AND undoes IS NOT NULL)"
-                          " ORDER BY id DESC LIMIT 1", (coder, coder))
+            last = tx.run("SELECT step FROM decisions WHERE coder = ? AND adjudicated = ? AND undoes IS NULL"
+                          " AND step NOT IN (SELECT undoes FROM decisions WHERE coder = ? AND undoes IS NOT NULL)"
+                          " ORDER BY id DESC LIMIT 1", (coder, flag, coder))
             if not last:
                 return None
             step = last[0][0]
@@ -339,9 +484,9 @@ class Store:
                                " AND paragraph_id = ? AND tag = ? AND id < ? ORDER BY id DESC LIMIT 1",
                                (coder, paragraph_id, tag, first_id))
                 action, version, score = prior[0] if prior else ("clear", None, None)
-                rows.append((coder, paragraph_id, tag, action, time, version, score, uuid.uuid4().hex, step))
+                rows.append((coder, paragraph_id, tag, action, time, version, score, uuid.uuid4().hex, step, flag))
             tx.many("INSERT INTO decisions (coder, paragraph_id, tag, action, time, model_version,"
-                    " score, step, undoes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                    " score, step, undoes, adjudicated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return paragraph_id
 
     def _assigned(self, tx: _Tx, coder: str, paragraph_id: str) -> tuple:
@@ -353,24 +498,62 @@ class Store:
                              "assign it with `casetag review assign`")
         return rows[0]
 
+    def _adjudicable(self, tx: _Tx, coder: str, paragraph_id: str) -> tuple:
+        if not tx.run("SELECT 1 FROM adjudicators WHERE name = ?", (coder,)):
+            raise StoreError(f"{coder!r} is not an adjudicator: add one with "
+                             f"`casetag review assign --adjudicator {coder}`")
+        rows = tx.run("SELECT model_version, scores FROM paragraphs WHERE id = ?", (paragraph_id,))
+        if not rows:
+            raise StoreError(f"no paragraph {paragraph_id!r} in {self.where}")
+        return rows[0]
+
+    def _disputed(self, tx: _Tx, paragraph_id: str) -> list[str]:
+        """The tags that coders who coded the paragraph disagree on."""
+        labels = list(self._codings(tx, paragraph_id).get(paragraph_id, {}).values())
+        union = sorted(set().union(*labels)) if labels else []
+        return [t for t in union if not all(t in ls for ls in labels)]
+
     @staticmethod
     def _suggested(tx: _Tx, paragraph_id: str) -> dict[str, float]:
         return dict(tx.run("SELECT tag, score FROM suggestions WHERE paragraph_id = ? ORDER BY rank",
                            (paragraph_id,)))
 
     @staticmethod
-    def _states(tx: _Tx, coder: str, paragraph_id: str | None = None) -> dict[tuple[str, str], str]:
-        """`coder`'s current action per (paragraph, tag), of one paragraph or all; cleared ones left out."""
-        where, params = ("AND paragraph_id = ?", (coder, paragraph_id)) if paragraph_id else ("", (coder,))
-        rows = tx.run("SELECT d.paragraph_id, d.tag, d.action FROM decisions d JOIN"
-                      f" (SELECT MAX(id) AS id FROM decisions WHERE coder = ? {where}"
-                      " GROUP BY paragraph_id, tag) m ON d.id = m.id", params)
-        return {(pid, tag): action for pid, tag, action in rows if action != "clear"}
+    def _states(tx: _Tx, coder: str | None, paragraph_id: str | None = None,
+                adjudicated: bool = False) -> dict[tuple[str, str, str], str]:
+        """The current action per (coder, paragraph, tag) of `coder` (or everyone), of one
+        paragraph or all, in coding or in adjudication; cleared ones left out."""
+        where, params = ["adjudicated = ?"], [int(adjudicated)]
+        for column, value in (("coder", coder), ("paragraph_id", paragraph_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        rows = tx.run("SELECT d.coder, d.paragraph_id, d.tag, d.action FROM decisions d JOIN"
+                      f" (SELECT MAX(id) AS id FROM decisions WHERE {' AND '.join(where)}"
+                      " GROUP BY coder, paragraph_id, tag) m ON d.id = m.id", params)
+        return {(c, pid, tag): action for c, pid, tag, action in rows if action != "clear"}
 
     @classmethod
-    def _state(cls, tx: _Tx, coder: str, paragraph_id: str) -> dict[str, str]:
+    def _state(cls, tx: _Tx, coder: str, paragraph_id: str, adjudicated: bool = False) -> dict[str, str]:
         """`coder`'s current action per tag of one paragraph."""
-        return {tag: action for (_, tag), action in cls._states(tx, coder, paragraph_id).items()}
+        return {tag: action for (_, _, tag), action in cls._states(tx, coder, paragraph_id, adjudicated).items()}
+
+    def _codings(self, tx: _Tx, paragraph_id: str | None = None) -> dict[str, dict[str, set[str]]]:
+        """Every coded paragraph (of one, or all): each coder's labels (accepted and added tags)."""
+        state = self._states(tx, None, paragraph_id)
+        where, params = ("WHERE paragraph_id = ?", (paragraph_id,)) if paragraph_id else ("", ())
+        suggested: dict[str, list[str]] = {}
+        for pid, tag in tx.run(f"SELECT paragraph_id, tag FROM suggestions {where}", params):
+            suggested.setdefault(pid, []).append(tag)
+        by: dict[tuple[str, str], dict[str, str]] = {}
+        for (coder, pid, tag), action in state.items():
+            by.setdefault((coder, pid), {})[tag] = action
+        out: dict[str, dict[str, set[str]]] = {}
+        for (coder, pid), tags in by.items():
+            if tags.get(PARAGRAPH_TAG) == "done" and all(
+                    tags.get(t) in ("accept", "reject") for t in suggested.get(pid, [])):
+                out.setdefault(pid, {})[coder] = {t for t, a in tags.items() if a in ("accept", "add")}
+        return out
 
     # -- what a coder sees
 
@@ -395,21 +578,28 @@ class Store:
             where.append("EXISTS (SELECT 1 FROM suggestions s WHERE s.paragraph_id = p.id AND "
                          + " AND ".join(c for c, _ in match) + ")")
             params += [v for _, v in match]
-        by = "p.doc_id, p.ord" if order == "document" else "p.confidence, p.doc_id, p.ord"
-        rows = tx.run("SELECT p.id, p.doc_id, p.para_id FROM assignments a JOIN paragraphs p"
-                      f" ON p.id = a.paragraph_id WHERE {' AND '.join(where)} ORDER BY {by}", params)
+        by = "p.confidence, p.doc_id, p.ord" if order == "confidence" else "p.doc_id, p.ord"
+        rows = tx.run("SELECT p.id, p.doc_id, p.para_id, p.scores, p.model_version FROM assignments a"
+                      f" JOIN paragraphs p ON p.id = a.paragraph_id WHERE {' AND '.join(where)} ORDER BY {by}",
+                      params)
+        if order == "informative":
+            thresholds: dict[str, dict[str, float]] = {}
+            for version, tag, th in tx.run("SELECT model_version, tag, threshold FROM thresholds"):
+                thresholds.setdefault(version, {})[tag] = th
+            rows = [rows[i] for i in informative_order(
+                [(json.loads(r[3]), thresholds.get(r[4] or "", {})) for r in rows])]
         coded, assigned = self._coded(tx, coder)
-        items = [QueueItem(pid, doc, para, pid in coded) for pid, doc, para in rows]
+        items = [QueueItem(pid, doc, para, pid in coded) for pid, doc, para, *_ in rows]
         if uncoded_only:
             items = [i for i in items if not i.coded]
         documents = [r[0] for r in tx.run("SELECT DISTINCT p.doc_id FROM assignments a JOIN paragraphs p"
                                           " ON p.id = a.paragraph_id WHERE a.coder = ? ORDER BY p.doc_id",
                                           (coder,))]
-        return Queue(items, len(coded), assigned, documents)
+        return Queue(items, len(coded), assigned, documents, order)
 
     def _coded(self, tx: _Tx, coder: str) -> tuple[set[str], int]:
         """The paragraphs `coder` has coded (done, every suggestion decided), and how many are assigned."""
-        state = self._states(tx, coder)
+        state = {(pid, tag): a for (_, pid, tag), a in self._states(tx, coder).items()}
         suggested: dict[str, list[str]] = {}
         for pid, tag in tx.run("SELECT s.paragraph_id, s.tag FROM suggestions s JOIN assignments a"
                                " ON a.paragraph_id = s.paragraph_id WHERE a.coder = ?", (coder,)):
@@ -437,21 +627,79 @@ class Store:
                                        state=state, coded=coded)
         return list(views.values())
 
+    # -- adjudication
+
+    def codings(self) -> dict[str, dict[str, list[str]]]:
+        """Every coded paragraph: each coder's labels (their own coding, not adjudication)."""
+        tx = _Tx(self._conn(), self.postgres)
+        return {pid: {c: sorted(ls) for c, ls in sorted(by.items())} for pid, by in self._codings(tx).items()}
+
+    def adjudications(self) -> dict[str, dict[str, tuple[str, str]]]:
+        """The final decisions: per paragraph, tag -> (action, adjudicator), the latest standing
+        adjudicated decision on each tag ("" holds `done`)."""
+        tx = _Tx(self._conn(), self.postgres)
+        rows = tx.run("SELECT d.paragraph_id, d.tag, d.action, d.coder FROM decisions d JOIN"
+                      " (SELECT MAX(id) AS id FROM decisions WHERE adjudicated = 1"
+                      " GROUP BY coder, paragraph_id, tag) m ON d.id = m.id ORDER BY d.id")
+        out: dict[str, dict[str, tuple[str, str]]] = {}
+        for pid, tag, action, coder in rows:  # oldest first: a later adjudicator's decision wins
+            if action != "clear":
+                out.setdefault(pid, {})[tag] = (action, coder)
+        return out
+
+    def disputes(self, adjudicator: str) -> Queue:
+        """Paragraphs coded by two coders or more who disagree (and any already adjudicated), in
+        document order; `coded` counts those `adjudicator` has marked done."""
+        if adjudicator not in self.adjudicators():
+            raise StoreError(f"{adjudicator!r} is not an adjudicator: add one with "
+                             f"`casetag review assign --adjudicator {adjudicator}`")
+        tx = _Tx(self._conn(), self.postgres)
+        codings = self._codings(tx)
+        disputed = {pid for pid, by in codings.items() if len(by) >= 2 and len({frozenset(s) for s in by.values()}) > 1}
+        mine = self._states(tx, adjudicator, adjudicated=True)
+        disputed |= {pid for (_, pid, _) in mine}
+        done = {pid for (_, pid, tag), a in mine.items() if tag == PARAGRAPH_TAG and a == "done"}
+        rows = [r for r in tx.run("SELECT id, doc_id, para_id FROM paragraphs ORDER BY doc_id, ord")
+                if r[0] in disputed]
+        items = [QueueItem(pid, doc, para, pid in done) for pid, doc, para in rows]
+        return Queue(items, sum(i.coded for i in items), len(items),
+                     list(dict.fromkeys(i.doc_id for i in items)), "document")
+
+    def adjudication_views(self, adjudicator: str, ids: Sequence[str]) -> list[AdjudicationView]:
+        """The paragraphs among `ids`, with each coder's labels and `adjudicator`'s decisions."""
+        tx = _Tx(self._conn(), self.postgres)
+        views = []
+        for pid in dict.fromkeys(ids):
+            rows = tx.run("SELECT doc_id, para_id, section, date, text, model_version, scores"
+                          " FROM paragraphs WHERE id = ?", (pid,))
+            if not rows:
+                continue
+            *head, scores = rows[0]
+            state = self._state(tx, adjudicator, pid, adjudicated=True)
+            coders = {c: sorted(ls) for c, ls in sorted(self._codings(tx, pid).get(pid, {}).items())}
+            disputed = self._disputed(tx, pid)
+            done = state.get(PARAGRAPH_TAG) == "done" and all(
+                state.get(t) in ("accept", "reject", "add") for t in disputed)
+            views.append(AdjudicationView(pid, *head, suggestions=list(self._suggested(tx, pid).items()),
+                                          scores=json.loads(scores), coders=coders, disputed=disputed,
+                                          state=state, done=done))
+        return views
+
     # -- export
 
     def decisions(self, coder: str | None = None) -> Iterator[Decision]:
         """Every decision in the order made (of one coder, or all)."""
         where, params = ("WHERE coder = ?", (coder,)) if coder else ("", ())
-        for row in self._read("SELECT coder, paragraph_id, tag, action, time, model_version, score"
-                              f" FROM decisions {where} ORDER BY id", params):
-            yield Decision(*row)
+        for *row, adjudicated in self._read("SELECT coder, paragraph_id, tag, action, time, model_version,"
+                                            f" score, adjudicated FROM decisions {where} ORDER BY id", params):
+            yield Decision(*row, adjudicated=bool(adjudicated))
 
     def labelled(self, coder: str) -> Iterator[LabelledParagraph]:
         """`coder`'s coded paragraphs in document order with their current labels: accepted
         suggestions and added tags (none is a real label)."""
         tx = _Tx(self._conn(), self.postgres)
         coded, _ = self._coded(tx, coder)
-        state = self._states(tx, coder)
+        state = {(pid, tag): a for (_, pid, tag), a in self._states(tx, coder).items()}
         rows = tx.run("SELECT p.id, p.doc_id, p.para_id, p.section, p.text FROM assignments a"
                       " JOIN paragraphs p ON p.id = a.paragraph_id WHERE a.coder = ?"
                       " ORDER BY p.doc_id, p.ord", (coder,))
@@ -483,11 +731,15 @@ def read_suggestions(path: Path | str, taxonomy: Taxonomy) -> list[Suggestion]:
     return items
 
 
-def import_file(store: Store, path: Path | str, *, taxonomy: Taxonomy,
-                coders: Sequence[str] = (), overlap: int = 1) -> ImportSummary:
-    """Import a suggestions file and, when `coders` are named, assign its documents."""
+def import_file(store: Store, path: Path | str, *, taxonomy: Taxonomy, coders: Sequence[str] = (),
+                overlap: int = 1, thresholds: dict[str, float] | None = None,
+                order: str | None = None) -> ImportSummary:
+    """Import a suggestions file and, when `coders` are named, assign its documents. `thresholds`
+    are the model's (else inferred); `order` becomes the page's starting queue order."""
     suggestions = read_suggestions(path, taxonomy)
-    new, updated = store.import_suggestions(suggestions)
+    if order:
+        store.set_default_order(order)
+    new, updated = store.import_suggestions(suggestions, thresholds=thresholds)
     docs = list(dict.fromkeys(s.unit.doc_id for s in suggestions))
     assigned = sum(store.assign(coders, overlap=overlap, doc_id=d) for d in docs) if coders else 0
     return ImportSummary(len(docs), new, updated, assigned)

@@ -77,3 +77,40 @@ def test_coder_reviews_by_keyboard_and_store_holds_exactly_that(page, tmp_path):
     assert {d.coder for d in store.decisions()} == {"alice"}
     assert (shots / "review-page.png").stat().st_size > 10_000
     store.close()
+
+
+def test_adjudicator_decides_disagreements_by_keyboard(page, tmp_path):
+    from test_store import TAXONOMY, code
+
+    store = Store(tmp_path / "labels.db")
+    store.import_suggestions(SAMPLE)
+    store.assign(["alice", "bob"], overlap=2)
+    code(store, "alice", "dhr-a:1", ["substance_misuse"])
+    code(store, "bob", "dhr-a:1", ["substance_misuse", "mental_health", "carer_status"])
+    code(store, "alice", "dhr-a:2", [])
+    code(store, "bob", "dhr-a:2", [])                      # agreed: not shown
+    code(store, "alice", "dhr-a:3", ["alcohol_misuse"])
+    code(store, "bob", "dhr-a:3", [])
+    store.add_adjudicators(["carol"])
+    with serving(store.url) as (base, _):
+        page.goto(f"{base}/adjudicate#adjudicator=carol")
+        para = page.locator("#m-para")
+        expect(para).to_have_text("1")
+        expect(page.locator("#rows tr")).to_have_count(3)  # carer_status, mental_health, then agreed substance_misuse
+        expect(page.locator("#rows tr.disputed td:nth-child(2)")).to_have_text(["Carer status", "Mental health"])
+        for key in ["1", "2", "2", "Enter"]:               # carer yes; mental health yes, then no; next
+            page.keyboard.press(key)
+        expect(para).to_have_text("3")
+        page.keyboard.press("Enter")                       # nothing decided: stays open, last in the queue
+        expect(page.locator("#status")).to_contain_text("dhr-a:3 not adjudicated yet: decide alcohol_misuse")
+        expect(para).to_have_text("3")
+        page.keyboard.press("1")
+        page.keyboard.press("Enter")
+        expect(page.locator("#status")).to_have_text("All decisions saved.")
+        expect(page.locator("#progress-text")).to_have_text("2 / 2 adjudicated")
+    final = store.adjudications()
+    assert final["dhr-a:1"] == {"carer_status": ("add", "carol"), "mental_health": ("reject", "carol"),
+                                "": ("done", "carol")}
+    assert final["dhr-a:3"] == {"alcohol_misuse": ("accept", "carol"), "": ("done", "carol")}
+    assert all(d.adjudicated == (d.coder == "carol") for d in store.decisions())
+    store.close()

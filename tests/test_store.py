@@ -21,7 +21,7 @@ TAXONOMY = load_taxonomy()
 PG_URL = os.environ.get("CASETAG_TEST_PG_URL")
 needs_pg = pytest.mark.skipif(
     not PG_URL, reason="CASETAG_TEST_PG_URL is unset: `eval \"$(.ci/setup-system)\"` as root starts PostgreSQL")
-TABLES = "decisions, assignments, suggestions, coders, paragraphs, documents"
+TABLES = "decisions, adjudicators, thresholds, settings, assignments, suggestions, coders, paragraphs, documents"
 
 
 def suggestion(doc: str, n: int, tags: list[tuple[str, float]], text: str = "") -> Suggestion:
@@ -226,3 +226,79 @@ def test_unreachable_postgres_is_named_without_its_password():
         Store("postgresql://casetag:s3cret@127.0.0.1:1/casetag")
     assert "cannot connect to postgresql://casetag:***@127.0.0.1:1/casetag" in str(e.value)
     assert "s3cret" not in str(e.value)
+
+
+def code(store: Store, coder: str, pid: str, labels: list[str]) -> None:
+    """`coder` codes `pid` with exactly `labels`: suggestions accepted or rejected, others added."""
+    suggested = [t for t, _ in store.paragraphs(coder, [pid])[0].suggestions]
+    changes = [(t, "accept" if t in labels else "reject") for t in suggested]
+    changes += [(t, "add") for t in labels if t not in suggested]
+    store.decide(coder, pid, [*changes, ("", "done")], taxonomy=TAXONOMY)
+
+
+def test_adjudication_is_final_and_kept_apart(store):
+    code(store, "alice", "dhr-a:1", ["substance_misuse"])
+    code(store, "bob", "dhr-a:1", ["substance_misuse", "mental_health"])
+    code(store, "alice", "dhr-a:2", [])
+    code(store, "bob", "dhr-a:2", [])
+    assert store.codings()["dhr-a:1"] == {"alice": ["substance_misuse"],
+                                          "bob": ["mental_health", "substance_misuse"]}
+    with pytest.raises(StoreError, match="'carol' is not an adjudicator"):
+        store.disputes("carol")
+    assert store.add_adjudicators(["carol", "alice"]) == ["alice", "carol"]
+    assert [i.id for i in store.disputes("carol").items] == ["dhr-a:1"]
+    view = store.adjudication_views("carol", ["dhr-a:1"])[0]
+    assert view.disputed == ["mental_health"] and view.state == {} and not view.done
+    with pytest.raises(StoreError, match="accept or reject mental_health first"):
+        store.decide("carol", "dhr-a:1", [("", "done")], taxonomy=TAXONOMY, adjudicated=True)
+    with pytest.raises(StoreError, match="'bob' is not an adjudicator"):
+        store.decide("bob", "dhr-a:1", [("mental_health", "reject")], taxonomy=TAXONOMY, adjudicated=True)
+    # alice adjudicates a paragraph she also coded: her coding stays as it was
+    store.decide("alice", "dhr-a:1", [("mental_health", "accept")], taxonomy=TAXONOMY, adjudicated=True)
+    assert current(store, "alice", "dhr-a:1")["mental_health"] == "reject"
+    store.decide("carol", "dhr-a:1", [("mental_health", "reject"), ("", "done")], taxonomy=TAXONOMY,
+                 adjudicated=True)
+    assert store.adjudications() == {"dhr-a:1": {"mental_health": ("reject", "carol"), "": ("done", "carol")}}
+    assert store.disputes("carol").coded == 1
+    assert store.undo("carol", adjudicated=True) == "dhr-a:1"
+    assert store.adjudications()["dhr-a:1"] == {"mental_health": ("accept", "alice")}
+    assert store.undo("bob") == "dhr-a:2"  # a coder's undo never touches adjudication
+    logged = [(d.coder, d.adjudicated) for d in store.decisions() if d.tag == "mental_health"]
+    assert ("carol", True) in logged and ("bob", False) in logged
+
+
+def test_old_store_gains_the_adjudicated_column(tmp_path):
+    s = Store(tmp_path / "old.db")
+    s.import_suggestions(SAMPLE)
+    s.assign(["alice"])
+    s.decide("alice", "dhr-a:2", [("", "done")], taxonomy=TAXONOMY)
+    s.close()
+    with sqlite3.connect(tmp_path / "old.db") as conn:  # the schema before adjudication
+        conn.execute("ALTER TABLE decisions DROP COLUMN adjudicated")
+    s = Store(tmp_path / "old.db")
+    assert [(d.action, d.adjudicated) for d in s.decisions()] == [("done", False)]
+    assert s.queue("alice").coded == 1
+    s.close()
+
+
+def test_informative_order_spreads_across_tags(db_url):
+    from labels.store import infer_thresholds, informative_order
+
+    rows = [({"a": 0.49, "b": 0.01}, {"a": 0.5, "b": 0.2}),   # a: right at its threshold
+            ({"a": 0.48, "b": 0.02}, {"a": 0.5, "b": 0.2}),   # a: next nearest
+            ({"a": 0.01, "b": 0.25}, {"a": 0.5, "b": 0.2}),   # b: nearest
+            ({"a": 0.02, "b": 0.9}, {"a": 0.5, "b": 0.2}),
+            ({}, {})]
+    assert informative_order(rows) == [0, 2, 1, 3, 4]
+    inferred = infer_thresholds(SAMPLE)["m1"]
+    assert inferred["mental_health"] == round((0.02 + 0.61) / 2, 4)
+    assert inferred["housing_instability"] == round((0.02 + 0.88) / 2, 4) and inferred["carer_status"] == 0.5
+    s = Store(db_url)
+    s.import_suggestions(SAMPLE, thresholds={t: 0.5 for t in TAXONOMY.ids})
+    s.assign(["alice"])
+    assert s.default_order() == "document"
+    s.set_default_order("informative")
+    q = s.queue("alice", order=s.default_order())
+    assert q.order == "informative"
+    assert [i.id for i in q.items] == ["dhr-a:3", "dhr-a:1", "dhr-b:1", "dhr-a:2"]
+    s.close()

@@ -120,6 +120,7 @@ async function loadQueue(keep) {
     const q = await api(`/api/queue?${params}`);
     S.queue = q.items;
     S.progress = {coded: q.coded, assigned: q.assigned};
+    $("order").value = q.order;  // the store's default order when the page did not choose one
     fillSelect($("doc"), q.documents.map((d) => [d, d]), "all");
     const at = S.queue.findIndex((i) => i.id === keep);
     const firstOpen = S.queue.findIndex((i) => !i.coded);
@@ -408,6 +409,7 @@ async function start() {
       if ($(f).type === "checkbox") $(f).checked = h.get(f) === "1";
       else $(f).value = h.get(f);
     }
+    if (!h.has("order")) $("order").value = "";
     if (h.get("doc")) fillSelect($("doc"), [[h.get("doc"), h.get("doc")]], "all");
     if (coders.includes(h.get("coder"))) {
       S.coder = h.get("coder");
