@@ -12,6 +12,7 @@ from inference.prelabel_cli import prelabel_cli
 from training.benchmark_cli import benchmark_cli
 from training.export_cli import export_cli
 from labels.review_cli import review_app
+from labels.agreement_cli import agreement_cli
 from inference.report_cli import report_cli
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.command("train")(train_cli)
 app.command("evaluate")(evaluate_cli)
 app.command("crossval")(crossval_cli)
 app.add_typer(review_app, name="review")
+app.command("agreement")(agreement_cli)
 app.command("report")(report_cli)
 
 if __name__ == "__main__":
