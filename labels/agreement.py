@@ -35,7 +35,7 @@ class TagAgreement:
 class AgreementReport:
     coders: list[str]
     units: int
-    identical: float | None  # share of units on which every coder gave the same tag set
+    identical: float  # share of units on which every coder gave the same tag set
     overall: TagAgreement
     per_tag: list[TagAgreement]
 
@@ -102,10 +102,13 @@ def _measure(tag: str, values: np.ndarray, coders: Sequence[str], units: int) ->
 
 
 def agreement(codings: Mapping[str, Mapping[str, Sequence[str]]], tags: Sequence[str]) -> AgreementReport:
-    """Agreement over `codings` (paragraph -> coder -> labels, e.g. `Store.codings()`) for `tags`."""
+    """Agreement over `codings` (paragraph -> coder -> labels, e.g. `Store.codings()`) for `tags`;
+    ValueError when no paragraph has two coders."""
     units = {pid: by for pid, by in codings.items() if len(by) >= 2}
     coders = sorted({c for by in units.values() for c in by})
     ids = sorted(units)
+    if not ids:
+        raise ValueError("no paragraph is coded by two coders yet: assign with --overlap 2 and code some first")
     # values[tag, unit, coder]: 1 tag given, 0 not, NaN paragraph not coded by that coder
     values = np.full((len(tags), len(ids), len(coders)), np.nan)
     for u, pid in enumerate(ids):
@@ -116,7 +119,7 @@ def agreement(codings: Mapping[str, Mapping[str, Sequence[str]]], tags: Sequence
     per_tag = [_measure(t, values[k], coders, len(ids)) for k, t in enumerate(tags)]
     overall = _measure("overall", values.reshape(-1, len(coders)), coders, len(ids))
     identical = [len({frozenset(ls) for ls in units[pid].values()}) == 1 for pid in ids]
-    return AgreementReport(coders=coders, units=len(ids), identical=float(np.mean(identical)) if ids else None,
+    return AgreementReport(coders=coders, units=len(ids), identical=float(np.mean(identical)),
                            overall=overall, per_tag=per_tag)
 
 

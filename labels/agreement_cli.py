@@ -21,9 +21,10 @@ def agreement_cli(db: str = DB, taxonomy: Path = TAXONOMY,
         tags = load_taxonomy(taxonomy).ids
     except TaxonomyError as e:
         raise _fail(str(e))
-    report = agreement(_open(db).codings(), tags)
-    if not report.units:
-        raise _fail("no paragraph is coded by two coders yet: assign with --overlap 2 and code some first")
+    try:
+        report = agreement(_open(db).codings(), tags)
+    except ValueError as e:
+        raise _fail(str(e))
     typer.echo(format_table(report))
     if json_out:
         json_out.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
