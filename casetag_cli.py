@@ -13,6 +13,7 @@ from training.benchmark_cli import benchmark_cli
 from training.export_cli import export_cli
 from labels.review_cli import review_app
 from labels.agreement_cli import agreement_cli
+from labels.reconcile_cli import reconcile_cli
 from inference.report_cli import report_cli
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.command("evaluate")(evaluate_cli)
 app.command("crossval")(crossval_cli)
 app.add_typer(review_app, name="review")
 app.command("agreement")(agreement_cli)
+app.command("reconcile")(reconcile_cli)
 app.command("report")(report_cli)
 
 if __name__ == "__main__":

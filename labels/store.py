@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from labels.records import (
-    ACTIONS, PARAGRAPH_TAG, Decision, LabelledParagraph, LineError, Suggestion, iter_jsonl,
+    ACTIONS, PARAGRAPH_TAG, Decision, LabelledParagraph, LineError, Suggestion, Unit, iter_jsonl,
 )
 from labels.taxonomy import Taxonomy
 
@@ -684,6 +684,16 @@ class Store:
                                           scores=json.loads(scores), coders=coders, disputed=disputed,
                                           state=state, done=done))
         return views
+
+    def units(self, ids: Sequence[str]) -> dict[str, Unit]:
+        """The paragraphs among `ids` that are in the store, as units."""
+        tx = _Tx(self._conn(), self.postgres)
+        out = {}
+        for pid in dict.fromkeys(ids):
+            for row in tx.run("SELECT id, doc_id, para_id, section, section_kind, date, text, ord"
+                              " FROM paragraphs WHERE id = ?", (pid,)):
+                out[pid] = Unit(*row)
+        return out
 
     # -- export
 
