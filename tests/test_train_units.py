@@ -88,11 +88,14 @@ def test_empty_text_and_duplicate_ids_are_errors(tmp_path):
     assert "d.jsonl:3: duplicate id 'd1:1' (first on line 1)" in str(e.value)
 
 
-def test_duplicate_ids_across_sources_are_errors(tmp_path):
-    a = write_jsonl(tmp_path / "a.jsonl", [row(1)])
-    b = write_jsonl(tmp_path / "b.jsonl", [row(1)])
-    with pytest.raises(DataError, match="duplicate id 'd1:1' in .*b.jsonl and .*a.jsonl"):
-        load_examples([SourceConfig(str(a)), SourceConfig(str(b))], TAX)
+def test_later_source_wins_on_duplicate_ids(tmp_path):
+    a = write_jsonl(tmp_path / "a.jsonl", [row(1, ["mental_health"]), row(2)])
+    b = write_jsonl(tmp_path / "b.jsonl", [{**row(1, ["carer_status"]), "source": "reconciled",
+                                            "provenance": {"coders": ["alice", "bob"]}}, row(3)])
+    examples = load_examples([SourceConfig(str(a)), SourceConfig(str(b), weight=2.0)], TAX)
+    assert [(e.record.id, e.record.labels, e.weight) for e in examples] == [
+        ("d1:1", ["carer_status"], 2.0), ("d1:2", [], 1.0), ("d1:3", [], 2.0)]
+    assert examples[0].record.source == "reconciled"
 
 
 def test_missing_file_is_an_error(tmp_path):

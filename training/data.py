@@ -78,17 +78,14 @@ def read_labelled(path: Path | str, taxonomy: Taxonomy, limit: int | None = None
 
 
 def load_examples(sources: Sequence, taxonomy: Taxonomy, resolve=Path) -> list[Example]:
-    """Read every source of a DataConfig and combine them; ids must be unique across sources."""
-    examples: list[Example] = []
-    seen: dict[str, Path] = {}
+    """Read every source of a DataConfig and combine them, de-duplicated by paragraph id: a later
+    source wins (a reconciled export listed after ../shared/data corrects its labels), in the
+    place the id first had. Within one file ids must be unique."""
+    examples: dict[str, Example] = {}
     for s in sources:
-        path = resolve(s.path)
-        for r in read_labelled(path, taxonomy, limit=s.limit):
-            if r.id in seen:
-                raise DataError(f"duplicate id {r.id!r} in {path} and {seen[r.id]}")
-            seen[r.id] = path
-            examples.append(Example(record=r, weight=s.weight, train_only=s.train_only))
-    return examples
+        for r in read_labelled(resolve(s.path), taxonomy, limit=s.limit):
+            examples[r.id] = Example(record=r, weight=s.weight, train_only=s.train_only)
+    return list(examples.values())
 
 
 def label_matrix(records: Sequence[LabelledParagraph], tag_ids: Sequence[str]) -> np.ndarray:
