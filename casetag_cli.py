@@ -14,6 +14,8 @@ from training.export_cli import export_cli
 from labels.review_cli import review_app
 from labels.agreement_cli import agreement_cli
 from labels.reconcile_cli import reconcile_cli
+from training.compare import compare_cli
+from training.promote import promote_cli
 from inference.report_cli import report_cli
 
 app = typer.Typer(
@@ -33,6 +35,8 @@ app.command("crossval")(crossval_cli)
 app.add_typer(review_app, name="review")
 app.command("agreement")(agreement_cli)
 app.command("reconcile")(reconcile_cli)
+app.command("compare")(compare_cli)
+app.command("promote")(promote_cli)
 app.command("report")(report_cli)
 
 if __name__ == "__main__":
