@@ -16,6 +16,7 @@ from labels.agreement_cli import agreement_cli
 from labels.reconcile_cli import reconcile_cli
 from training.compare import compare_cli
 from training.promote import promote_cli
+from training.label_issues import label_issues_cli
 from inference.report_cli import report_cli
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ app.command("agreement")(agreement_cli)
 app.command("reconcile")(reconcile_cli)
 app.command("compare")(compare_cli)
 app.command("promote")(promote_cli)
+app.command("label-issues")(label_issues_cli)
 app.command("report")(report_cli)
 
 if __name__ == "__main__":
