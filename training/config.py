@@ -51,7 +51,6 @@ class TransformerConfig:
     max_length: int = 256
     input_format: str = "{text}"  # fields: text, section, section_kind
     dropout: float = 0.1
-    head_init: Literal["random", "definitions"] = "random"
     epochs: int = 6
     max_steps: int | None = None  # stop after this many optimiser steps (smoke tests)
     batch_size: int = 16

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from training.config import ThresholdConfig, TransformerConfig
-from training.data import Example, format_input, label_matrix
+from training.data import Example, format_input, to_dataset
 from training.metrics import multilabel_metrics
 from training.model import (
     Tagger, build_tagger, base_model_path, encode_unpadded, load_tokenizer, pad_batch, predict_logits, sigmoid,
@@ -96,6 +96,16 @@ def dev_summary(y: np.ndarray, scores: np.ndarray, tag_ids: Sequence[str]) -> di
     return {"dev_micro_f1": m["micro"]["f1"], "dev_macro_f1": m["macro"]["f1"], "dev_threshold": t}
 
 
+def tokenized_dataset(examples: Sequence[Example], tag_ids: Sequence[str], input_format: str, tokenizer):
+    """A `datasets.Dataset` of the examples with their token ids (unpadded), multi-hot labels and weights."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    ds = to_dataset(examples, tag_ids, input_format)
+    return ds.map(lambda batch: {"input_ids": [e.ids for e in encode_unpadded(tokenizer, batch["input"])]},
+                  batched=True, batch_size=512, keep_in_memory=True)
+
+
 def fit_transformer(train: Sequence[Example], dev: Sequence[Example], *, tag_ids: Sequence[str],
                     tc: TransformerConfig, thresholds: ThresholdConfig, seed: int,
                     on_epoch: EpochCallback | None = None, log: Callable[[str], None] = print) -> FitResult:
@@ -110,11 +120,12 @@ def fit_transformer(train: Sequence[Example], dev: Sequence[Example], *, tag_ids
     pad_id = tokenizer.padding["pad_id"]
     model = build_tagger(tc.base_model, len(tag_ids), tc.dropout)
 
-    x_train = [e.ids for e in encode_unpadded(tokenizer, [format_input(e.record, tc.input_format) for e in train])]
-    x_dev = [e.ids for e in encode_unpadded(tokenizer, [format_input(e.record, tc.input_format) for e in dev])]
-    y_train = label_matrix([e.record for e in train], tag_ids)
-    y_dev = label_matrix([e.record for e in dev], tag_ids)
-    w_train = np.array([e.weight for e in train], dtype=np.float32)
+    ds_train = tokenized_dataset(train, tag_ids, tc.input_format, tokenizer)
+    ds_dev = tokenized_dataset(dev, tag_ids, tc.input_format, tokenizer)
+    x_train, x_dev = list(ds_train["input_ids"]), list(ds_dev["input_ids"])
+    y_train = np.asarray(ds_train["labels"], dtype=np.float32)
+    y_dev = np.asarray(ds_dev["labels"], dtype=np.float32)
+    w_train = np.asarray(ds_train["weight"], dtype=np.float32)
     lengths = [len(x) for x in x_train]
 
     pw = pos_weights(y_train, tc.pos_weight, tc.pos_weight_max)
