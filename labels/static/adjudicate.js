@@ -3,26 +3,8 @@
 // Paragraph text and tag names are only ever set with textContent.
 "use strict";
 
-const TOKEN = document.querySelector('meta[name="csrf-token"]').content;
-const $ = (id) => document.getElementById(id);
 const S = {who: "", queue: [], pos: 0, done: 0, views: new Map(), pending: new Map(),
            tags: new Map(), chain: Promise.resolve(), saving: 0};
-
-async function api(path, body) {
-  const init = body === undefined ? {} : {
-    method: "POST", body: JSON.stringify(body),
-    headers: {"Content-Type": "application/json", "X-CSRF-Token": TOKEN},
-  };
-  const response = await fetch(path, init);
-  const data = await response.json().catch(() => ({error: `HTTP ${response.status}`}));
-  if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
-  return data;
-}
-
-function status(message, isError = false) {
-  $("status").textContent = message;
-  $("status").className = isError ? "error" : "";
-}
 
 // Steps are sent one after another; the page shows each at once and takes the server's view
 // of a paragraph back only when no newer step on it is still under way.

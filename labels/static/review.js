@@ -2,8 +2,6 @@
 // Paragraph text and tag names are only ever set with textContent.
 "use strict";
 
-const TOKEN = document.querySelector('meta[name="csrf-token"]').content;
-const $ = (id) => document.getElementById(id);
 const FILTERS = ["order", "doc", "tag", "min", "max", "uncoded"];
 
 const S = {
@@ -13,23 +11,6 @@ const S = {
 };
 
 // -- server
-
-async function api(path, body) {
-  const init = body === undefined ? {} : {
-    method: "POST", body: JSON.stringify(body),
-    headers: {"Content-Type": "application/json", "X-CSRF-Token": TOKEN},
-  };
-  const response = await fetch(path, init);
-  const data = await response.json().catch(() => ({error: `HTTP ${response.status}`}));
-  if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
-  return data;
-}
-
-function status(message, isError = false) {
-  const el = $("status");
-  el.textContent = message;
-  el.className = isError ? "error" : "";
-}
 
 // Steps go to the server one after another, in the order made. The page shows the server's
 // view of a paragraph with the coder's not yet acknowledged steps applied on top, so every
