@@ -18,6 +18,7 @@ import torch
 from inference.onnx_model import ModelCard, OnnxTagger
 from labels.records import LabelledParagraph, read_jsonl
 from labels.taxonomy import load_taxonomy
+from training.data import format_input
 from training.model import Tagger, load_tagger, predict_logits
 
 SAMPLE_TEXTS = [
@@ -72,7 +73,7 @@ def _micro_f1(pred: np.ndarray, gold: np.ndarray) -> float:
 
 
 def export_model(source: Path, out: Path, *, name: str | None = None, data: Path | None = None,
-                 limit: int = 300) -> ModelCard:
+                 limit: int | None = None) -> ModelCard:
     """Export the tagger saved in `source` to `out` (model.onnx int8, tokenizer.json, model_card.json).
 
     `data` (labelled paragraphs, e.g. the dev split) measures the parity checks; without it
@@ -84,8 +85,7 @@ def export_model(source: Path, out: Path, *, name: str | None = None, data: Path
         raise ValueError(f"{source}: its tags are not those of taxonomy {taxonomy.version} in order")
     if data:
         rows = read_jsonl(data, LabelledParagraph)[:limit]
-        texts = [meta.input_format.format(text=r.text, section=r.section,
-                                          section_kind=r.extra.get("section_kind", "other")) for r in rows]
+        texts = [format_input(r, meta.input_format) for r in rows]
         gold = np.array([[t in r.labels for t in meta.tags] for r in rows])
     else:
         texts, gold = [meta.input_format.format(text=t, section="", section_kind="other")
