@@ -19,7 +19,7 @@ import typer
 
 from labels.taxonomy import TaxonomyError
 from training.config import ConfigError, TrainConfig, load_config
-from training.data import DataError, Example, grouped_stratified_folds, label_matrix, load_examples, split_train_dev
+from training.data import DataError, Example, grouped_stratified_folds, label_matrix, split_train_dev
 from training.metrics import multilabel_metrics
 from training.meta import ModelError
 from training.tracking import REPO

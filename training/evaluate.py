@@ -56,11 +56,9 @@ def evaluate(*, model: Path | str, data: Path | str, report: Path | str | None =
 
     Uses the model's per-tag thresholds unless `thresholds` gives one for every tag.
     """
-    from labels.taxonomy import load_taxonomy
-
     loaded = load_model(model)
     meta = loaded.meta
-    records = read_labelled(data, _taxonomy_for(meta, load_taxonomy))
+    records = read_labelled(data, taxonomy_for(meta))
     examples = [Example(r, 1.0, False) for r in records]
     scores = loaded.score_examples(examples)
     th = np.full(len(meta.tags), thresholds) if thresholds is not None else meta.threshold_array()
@@ -73,7 +71,10 @@ def evaluate(*, model: Path | str, data: Path | str, report: Path | str | None =
     return result
 
 
-def _taxonomy_for(meta: TaggerMeta, load_taxonomy):
+def taxonomy_for(meta: TaggerMeta):
+    """The installed taxonomy, if it is the one the model was trained on."""
+    from labels.taxonomy import load_taxonomy
+
     tax = load_taxonomy()
     if tax.ids != meta.tags:
         raise ModelError(f"the model's tags (taxonomy {meta.taxonomy_version}) differ from the installed "
