@@ -13,7 +13,7 @@ from labels.records import LabelledParagraph, read_jsonl
 from labels.review import create_app
 from labels.store import Store, import_file
 from labels.taxonomy import load_taxonomy
-from test_prelabel import EXAMPLE, tiny_model  # noqa: F401  (a fixture)
+from test_prelabel import EXAMPLE
 from test_train_cli import SMOKE, tiny_rows, write_jsonl
 
 TOKEN = "loop-token"
@@ -43,7 +43,7 @@ def bob(n: int, suggested: list[str]) -> list[list[str]]:
     return [[t, "reject" if i == 0 and n % 2 else "accept"] for i, t in enumerate(suggested)]
 
 
-def test_prelabel_to_compare(tiny_model, tmp_path, monkeypatch):  # noqa: F811
+def test_prelabel_to_compare(tiny_model, tmp_path, monkeypatch):
     started = time.perf_counter()
     tax = load_taxonomy()
     suggestions = tmp_path / "suggestions.jsonl"
