@@ -106,8 +106,8 @@ def test_adjudicator_decides_disagreements_by_keyboard(page, tmp_path):
         expect(para).to_have_text("3")
         page.keyboard.press("1")
         page.keyboard.press("Enter")
-        expect(page.locator("#status")).to_have_text("All decisions saved.")
         expect(page.locator("#progress-text")).to_have_text("2 / 2 adjudicated")
+        expect(page.locator("#status")).to_contain_text("End of the disagreements")  # not overwritten by saves
     final = store.adjudications()
     assert final["dhr-a:1"] == {"carer_status": ("add", "carol"), "mental_health": ("reject", "carol"),
                                 "": ("done", "carol")}

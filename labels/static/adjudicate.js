@@ -10,14 +10,13 @@ const S = {who: "", queue: [], pos: 0, done: 0, views: new Map(), pending: new M
 // of a paragraph back only when no newer step on it is still under way.
 function send(pid, path, body) {
   S.pending.set(pid, (S.pending.get(pid) || 0) + 1);
-  S.saving++;
-  status("Saving…");
+  saving(++S.saving, true);
   const step = S.chain.then(() => api(path, body)).then((data) => {
     if (data.paragraph) setView(data.paragraph, S.pending.get(pid) === 1);
     return data;
   }, (e) => status(`Not saved: ${e.message}`, true)).finally(() => {
     S.pending.set(pid, S.pending.get(pid) - 1);
-    if (--S.saving === 0 && !$("status").classList.contains("error")) status("All decisions saved.");
+    saving(--S.saving);
     render();
   });
   S.chain = step;

@@ -15,8 +15,16 @@ async function api(path, body) {
   return data;
 }
 
-function status(message, isError = false) {
+// The status line. A note or an error stays until the coder's next action; "All decisions
+// saved." only replaces save progress, so a note shown while saves finish is not lost.
+function status(message, isError = false, isSave = false) {
   const el = $("status");
   el.textContent = message;
   el.className = isError ? "error" : "";
+  el.dataset.save = isSave ? "yes" : "";
+}
+
+function saving(pending, started) {
+  if (started) status("Saving…", false, true);
+  else if (pending === 0 && $("status").dataset.save) status("All decisions saved.", false, true);
 }

@@ -16,13 +16,12 @@ const S = {
 // view of a paragraph with the coder's not yet acknowledged steps applied on top, so every
 // key takes effect at once and the server's answers never undo a newer key.
 function enqueue(send, onSaved) {
-  S.saving++;
-  status("Saving…");
+  saving(++S.saving, true);
   const done = S.chain.then(send).then(onSaved, (e) => {
     status(`Not saved: ${e.message}`, true);
     throw e;
   }).finally(() => {
-    if (--S.saving === 0 && !$("status").classList.contains("error")) status("All decisions saved.");
+    saving(--S.saving);
     render();
   });
   S.chain = done.catch(() => {});
