@@ -201,3 +201,5 @@ def test_baseline_trains_cross_validates_and_evaluates_through_the_same_commands
     assert set(oof[0]["scores"]) == set(json.loads((out / "tagger.json").read_text())["tags"])
     cv_run = runs(store, "casetag")[0]
     assert cv_run.info.status == "FINISHED" and "cv_micro_f1" in cv_run.data.metrics
+    result = runner.invoke(app, ["crossval", "--config", str(cfg), "--group-by", "chapter", "--no-track"])
+    assert result.exit_code == 2 and "--group-by must be 'section' or 'doc'" in result.output

@@ -10,7 +10,7 @@ import pytest
 from labels.taxonomy import load_taxonomy
 from training.config import ConfigError, SourceConfig, load_config
 from training.data import (
-    DataError, Example, grouped_stratified_folds, label_matrix, load_examples, read_labelled, split_train_dev,
+    DataError, Example, codebook_examples, grouped_stratified_folds, label_matrix, load_examples, read_labelled, split_train_dev,
 )
 from training.metrics import multilabel_metrics
 from training.thresholds import choose_thresholds
@@ -208,3 +208,13 @@ def test_metrics_micro_macro_and_per_tag():
     assert m["micro"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5}  # tp 2, fp 2, fn 2
     assert m["macro_tags"] == 2
     assert m["macro"]["f1"] == pytest.approx((0.5 + 0.6667) / 2, abs=1e-4)
+
+
+def test_codebook_examples_teach_each_tag_its_definition_and_train_only():
+    taxonomy = load_taxonomy()
+    examples = codebook_examples(taxonomy, weight=2.0)
+    assert len(examples) == 2 * len(taxonomy.ids)
+    assert all(e.train_only and e.weight == 2.0 and len(e.record.labels) == 1 for e in examples)
+    carer = [e.record.text for e in examples if e.record.labels == ["carer_status"]]
+    assert any("unpaid" in t.lower() or "care" in t.lower() for t in carer)
+    assert len({e.record.id for e in examples}) == len(examples)

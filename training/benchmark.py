@@ -79,8 +79,9 @@ def _child(args: list[str]) -> tuple[str, float]:
 
 
 def benchmark(*, units: Path, model: Path, torch_model: Path | None, document: Path | None,
-              threads: int = 2, batch_size: int = 1) -> dict:
-    """Run each backend on `units`; time `casetag prelabel` end to end on `document`."""
+              threads: int = 2, batch_size: int = 1, profile: bool = False) -> dict:
+    """Run each backend on `units`; time `casetag prelabel` end to end on `document`; with
+    `profile`, add the int8 model's time by operator (after the timed runs)."""
     results, scores = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -108,7 +109,37 @@ def benchmark(*, units: Path, model: Path, torch_model: Path | None, document: P
                                    str(threads), str(batch_size), str(out_file)])
             report["end_to_end"] = {"document": str(document), "paragraphs": len(out_file.read_text().splitlines()),
                                     "seconds": seconds, "peak_rss_mb": float(rss)}
+        if profile:
+            report["profile"] = profile_ops(model, units)
     return report
+
+
+def profile_ops(model: Path, units: Path) -> dict:
+    """Where the int8 model's time goes: onnxruntime's own profile of one thread scoring every
+    unit at batch size 1, summed by operator type (seconds, largest first)."""
+    import onnxruntime as ort
+
+    tagger = OnnxTagger(model, threads=1)
+    texts = [tagger.card.format_input(u.text, u.section, u.section_kind) for u in read_jsonl(units, Unit)]
+    ids, _ = tagger.windows(texts)
+    with tempfile.TemporaryDirectory() as tmp:
+        options = ort.SessionOptions()
+        options.enable_profiling = True
+        options.profile_file_prefix = str(Path(tmp) / "ort")
+        options.intra_op_num_threads = 1
+        options.enable_cpu_mem_arena = False
+        tagger.session = ort.InferenceSession(str(model / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        start = time.perf_counter()
+        for i in range(len(ids)):
+            tagger._run(ids, np.array([i]))
+        seconds = time.perf_counter() - start
+        events = json.loads(Path(tagger.session.end_profiling()).read_text())
+    ops: dict[str, float] = {}
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            ops[e["args"]["op_name"]] = ops.get(e["args"]["op_name"], 0.0) + e["dur"] / 1e6
+    return {"windows": len(ids), "mean_tokens": float(np.mean([len(x) for x in ids])), "seconds": seconds,
+            "per_second": len(ids) / seconds, "ops": dict(sorted(ops.items(), key=lambda kv: -kv[1]))}
 
 
 def _export_fp32(torch_model: Path, int8_model: Path, target: Path) -> None:
@@ -138,6 +169,11 @@ def format_table(report: dict) -> str:
     if e2e := report.get("end_to_end"):
         lines.append(f"end to end: {e2e['paragraphs']} paragraphs of {Path(e2e['document']).name} in "
                      f"{e2e['seconds']:.2f} s (peak {e2e['peak_rss_mb']:.0f} MB)")
+    if prof := report.get("profile"):
+        kernels = sum(prof["ops"].values())
+        lines.append(f"int8 profile, one thread, batch 1: {prof['windows']} windows of {prof['mean_tokens']:.0f} "
+                     f"tokens on average, {prof['per_second']:.0f}/s; kernel time by operator:")
+        lines += [f"  {op:<28} {s:7.2f} s {s / kernels:7.1%}" for op, s in list(prof["ops"].items())[:8]]
     return "\n".join(lines)
 
 

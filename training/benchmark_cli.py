@@ -20,6 +20,7 @@ def benchmark_cli(
     threads: int = typer.Option(2, "--threads", min=1),
     batch_size: int = typer.Option(1, "--batch-size", min=1, help="ONNX batch size (PyTorch eager uses 32)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    profile: bool = typer.Option(False, "--profile", help="Also show where the int8 model's time goes, by operator."),
 ) -> None:
     """Paragraphs per second and peak memory: PyTorch eager, ONNX fp32 and the int8 model, one run each."""
     from inference.segment_cli import expand_paths, segment_documents
@@ -40,5 +41,5 @@ def benchmark_cli(
             write_jsonl(units, [u for r in results for u in r.units])
         document = docs[0] if docs and len(docs) == 1 and docs[0].is_file() else None
         report = benchmark(units=units, model=model, torch_model=torch_model, document=document,
-                           threads=threads, batch_size=batch_size)
+                           threads=threads, batch_size=batch_size, profile=profile)
     typer.echo(json.dumps(report, indent=2) if as_json else format_table(report))

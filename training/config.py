@@ -37,6 +37,7 @@ class SourceConfig:
 class DataConfig:
     sources: list[SourceConfig] = field(default_factory=list)
     taxonomy: str | None = None  # taxonomy YAML; None = the packaged taxonomy v1
+    codebook_weight: float = 0.0  # > 0: each tag's definition and "tag when" text train as examples of it
 
 
 @dataclass

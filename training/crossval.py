@@ -53,16 +53,24 @@ def fit_fold(config: TrainConfig, train: list[Example], test: list[Example], tag
 
 
 def crossval(*, config: TrainConfig, folds: int = 5, out_dir: Path | None = None, config_path: Path | None = None,
-             track: bool = True, log: Callable[[str], None] = print) -> CrossvalResult:
-    """Grouped k-fold cross-validation of a recipe on its real paragraphs; see the module docstring."""
+             track: bool = True, group_by: str | None = None,
+             log: Callable[[str], None] = print) -> CrossvalResult:
+    """Grouped k-fold cross-validation of a recipe on its real paragraphs; see the module docstring.
+
+    `group_by` ("section" or "doc", default the recipe's split.group_by) groups the folds only;
+    `--folds 2 --group-by doc` on two documents is leave-one-document-out.
+    """
     from training.train import prepare_data
 
+    group_by = group_by or config.split.group_by
+    if group_by not in ("section", "doc"):
+        raise ConfigError(f"--group-by must be 'section' or 'doc', not {group_by!r}")
     started = time.perf_counter()
     data = prepare_data(config)  # validates everything first
     tags = data.taxonomy.ids
     real = [e for e in data.examples if not e.train_only]
     extra = [e for e in data.examples if e.train_only]
-    groups = [e.group if config.split.group_by == "section" else e.record.doc_id for e in real]
+    groups = [e.group if group_by == "section" else e.record.doc_id for e in real]
     y = label_matrix([e.record for e in real], tags)
     fold_of = grouped_stratified_folds(groups, y, folds, config.seed)
     out_dir = Path(out_dir) if out_dir else REPO / "out" / f"cv-{config.name}"
@@ -96,7 +104,7 @@ def crossval(*, config: TrainConfig, folds: int = 5, out_dir: Path | None = None
                     "predicted": [t for j, t in enumerate(tags) if pred[i, j]],
                     "scores": {t: round(float(scores[i, j]), 4) for j, t in enumerate(tags)},
                 }, ensure_ascii=False) + "\n")
-        summary = {"config": config.name, "model": config.model, "folds": folds, "group_by": config.split.group_by,
+        summary = {"config": config.name, "model": config.model, "folds": folds, "group_by": group_by,
                    "data_hash": data.hash, "n": len(real), "train_only": len(extra),
                    "micro": metrics["micro"], "macro": metrics["macro"], "fold_metrics": fold_metrics,
                    "per_tag": metrics["per_tag"], "seconds": round(time.perf_counter() - started, 1)}
@@ -128,7 +136,9 @@ def crossval(*, config: TrainConfig, folds: int = 5, out_dir: Path | None = None
 
 def crossval_cli(
     config: Path = typer.Option(..., "--config", "-c", help="Training recipe (YAML)."),
-    folds: int = typer.Option(5, "--folds", "-k", help="Number of folds (grouped by document section)."),
+    folds: int = typer.Option(5, "--folds", "-k", help="Number of folds."),
+    group_by: str | None = typer.Option(None, "--group-by", help="Keep each 'section' or 'doc' in one fold "
+                                        "(default: the recipe's split.group_by)."),
     out: Path | None = typer.Option(None, "--out", help="Directory for oof.jsonl and metrics.json "
                                     "(default out/cv-<name>)."),
     set_: list[str] = typer.Option([], "--set", help="Override a config key: --set transformer.epochs=2."),
@@ -140,7 +150,7 @@ def crossval_cli(
     try:
         cfg = load_config(config, parse_overrides(set_))
         result = crossval(config=cfg, folds=folds, out_dir=out, config_path=config, track=not no_track,
-                          log=lambda m: typer.echo(m, err=True))
+                          group_by=group_by, log=lambda m: typer.echo(m, err=True))
     except (ConfigError, DataError, TaxonomyError, ModelError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2)

@@ -88,6 +88,19 @@ def load_examples(sources: Sequence, taxonomy: Taxonomy, resolve=Path) -> list[E
     return list(examples.values())
 
 
+def codebook_examples(taxonomy: Taxonomy, weight: float) -> list[Example]:
+    """Each tag's definition and its "tag when" text as two train-only examples of that tag: the
+    codebook as extra signal for tags with few labelled paragraphs."""
+    examples = []
+    for tag in taxonomy.tags:
+        for kind, text in (("definition", f"{tag.name}. {tag.definition}"), ("tag-when", tag.tag_when)):
+            record = LabelledParagraph(id=f"codebook:{tag.id}:{kind}", doc_id=f"codebook-{taxonomy.version}",
+                                       para_id=f"{tag.id}:{kind}", section="Codebook", text=text,
+                                       labels=[tag.id], source="codebook")
+            examples.append(Example(record=record, weight=weight, train_only=True))
+    return examples
+
+
 def label_matrix(records: Sequence[LabelledParagraph], tag_ids: Sequence[str]) -> np.ndarray:
     """Multi-hot matrix [n, tags] in the order of `tag_ids`."""
     index = {t: i for i, t in enumerate(tag_ids)}

@@ -15,7 +15,7 @@ import typer
 
 from labels.taxonomy import DEFAULT_TAXONOMY, Taxonomy, TaxonomyError, load_taxonomy
 from training.config import ConfigError, TrainConfig, load_config
-from training.data import DataError, Example, data_hash, label_matrix, load_examples, split_train_dev, tag_counts
+from training.data import DataError, Example, codebook_examples, data_hash, label_matrix, load_examples, split_train_dev, tag_counts
 from training.metrics import multilabel_metrics
 from training.meta import ModelError, TaggerMeta
 from training.tracking import REPO
@@ -58,6 +58,8 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     """Load every source, validate labels against the taxonomy, split train/dev by section."""
     taxonomy = load_taxonomy(config.resolve(config.data.taxonomy) if config.data.taxonomy else DEFAULT_TAXONOMY)
     examples = load_examples(config.data.sources, taxonomy, resolve=config.resolve)
+    if config.data.codebook_weight > 0:
+        examples += codebook_examples(taxonomy, config.data.codebook_weight)
     train, dev = split_train_dev(examples, taxonomy.ids, config.split.dev_fraction, config.seed,
                                  config.split.group_by)
     if not dev:
