@@ -26,7 +26,28 @@ def test_export_writes_the_card(tiny_model):
     assert card["tags"] == load_taxonomy().ids
     assert card["taxonomy_version"] == "v1" and card["max_length"] == 64
     assert set(card["parity"]) >= {"fp32_vs_torch_max_abs_logit_diff", "int8_vs_fp32_identical_decisions"}
-    assert {p.name for p in tiny_model.iterdir()} == {"model.onnx", "tokenizer.json", "model_card.json"}
+    assert {p.name for p in tiny_model.iterdir()} == {"model.onnx", "tokenizer.json", "model_card.json", "README.md"}
+    readme = (tiny_model / "README.md").read_text()
+    assert readme.startswith("# tiny (") and "## Export parity" in readme and "| `carer_status` | 0.50 |" in readme
+
+
+def test_export_puts_cross_validation_of_the_same_data_in_the_card(tiny_tagger, tmp_path):
+    from training.export import export_model
+
+    metrics = {"config": "full", "folds": 5, "group_by": "section", "n": 842, "data_hash": "",
+               "micro": {"precision": 0.6, "recall": 0.7, "f1": 0.65}, "macro": {"precision": 0.5, "recall": 0.6, "f1": 0.55},
+               "per_tag": {"carer_status": {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 9}}}
+    cv = tmp_path / "metrics.json"
+    cv.write_text(json.dumps(metrics))
+    card = export_model(tiny_tagger, tmp_path / "m", crossval=[cv])
+    assert card.metrics["crossval"][0]["micro"]["f1"] == 0.65
+    readme = (tmp_path / "m" / "README.md").read_text()
+    assert "| 5-fold cross-validation of this recipe on 842 real paragraphs, grouped by document section " \
+           "| 0.600 | 0.700 | 0.650 | 0.550 |" in readme
+    assert "`carer_status` F1 0.50 (9 positives)" in readme
+    cv.write_text(json.dumps({**metrics, "data_hash": "f00d"}))
+    with pytest.raises(ValueError, match="metrics.json: cross-validated on other data"):
+        export_model(tiny_tagger, tmp_path / "other", crossval=[cv])
 
 
 def test_prelabel_documents_to_jsonl(tiny_model, tmp_path):

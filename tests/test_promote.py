@@ -61,7 +61,7 @@ def test_promote_exports_then_sets_the_alias(registry, monkeypatch):
     assert r.exit_code == 0, r.output + repr(r.exception)
     result = json.loads(r.stdout)
     assert (result["version"], result["run_id"], result["previous"]) == ("2", run_id, None)
-    assert {p.name for p in (models / NAME).iterdir()} == {"model.onnx", "tokenizer.json", "model_card.json"}
+    assert {p.name for p in (models / NAME).iterdir()} == {"model.onnx", "tokenizer.json", "model_card.json", "README.md"}
     client = mlflow.MlflowClient(registry["uri"])
     assert str(client.get_model_version_by_alias(NAME, "production").version) == "2"
     again = promote(name=NAME, version="1", models_dir=models, uri=registry["uri"])

@@ -30,6 +30,7 @@ class Example:
     record: LabelledParagraph
     weight: float
     train_only: bool  # synthetic: train on it, never measure on it
+    origin: str = ""  # the source file's name ("codebook" for codebook examples)
 
     @property
     def group(self) -> str:
@@ -84,7 +85,7 @@ def load_examples(sources: Sequence, taxonomy: Taxonomy, resolve=Path) -> list[E
     examples: dict[str, Example] = {}
     for s in sources:
         for r in read_labelled(resolve(s.path), taxonomy, limit=s.limit):
-            examples[r.id] = Example(record=r, weight=s.weight, train_only=s.train_only)
+            examples[r.id] = Example(record=r, weight=s.weight, train_only=s.train_only, origin=Path(s.path).name)
     return list(examples.values())
 
 
@@ -97,7 +98,7 @@ def codebook_examples(taxonomy: Taxonomy, weight: float) -> list[Example]:
             record = LabelledParagraph(id=f"codebook:{tag.id}:{kind}", doc_id=f"codebook-{taxonomy.version}",
                                        para_id=f"{tag.id}:{kind}", section="Codebook", text=text,
                                        labels=[tag.id], source="codebook")
-            examples.append(Example(record=record, weight=weight, train_only=True))
+            examples.append(Example(record=record, weight=weight, train_only=True, origin="codebook"))
     return examples
 
 

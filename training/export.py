@@ -7,6 +7,7 @@ stored in the card.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,6 +21,7 @@ from labels.records import LabelledParagraph, read_jsonl
 from labels.taxonomy import load_taxonomy
 from training.data import format_input
 from training.model import Tagger, load_tagger, predict_logits
+from training.model_card import write_model_card
 
 SAMPLE_TEXTS = [
     "On the 2nd January 2020, police were called by a neighbour who heard shouting.",
@@ -75,14 +77,30 @@ def _micro_f1(pred: np.ndarray, gold: np.ndarray) -> float:
     return 2 * tp / denom if denom else 0.0
 
 
+def crossval_summaries(paths: list[Path], data_hash: str) -> list[dict]:
+    """The pooled figures of `casetag crossval` runs (their metrics.json) on the model's own data."""
+    out = []
+    for path in paths:
+        cv = json.loads(Path(path).read_text(encoding="utf-8"))
+        if cv.get("data_hash") != data_hash:
+            raise ValueError(f"{path}: cross-validated on other data (hash {str(cv.get('data_hash'))[:12]}, "
+                             f"the model's is {data_hash[:12]})")
+        out.append({k: cv[k] for k in ("config", "folds", "group_by", "n", "micro", "macro", "per_tag")})
+    return out
+
+
 def export_model(source: Path, out: Path, *, name: str | None = None, data: Path | None = None,
-                 limit: int | None = None) -> ModelCard:
-    """Export the tagger saved in `source` to `out` (model.onnx int8, tokenizer.json, model_card.json).
+                 limit: int | None = None, crossval: list[Path] = ()) -> ModelCard:
+    """Export the tagger saved in `source` to `out` (model.onnx int8, tokenizer.json, model_card.json
+    and README.md, the model card a person reads).
 
     `data` (labelled paragraphs, e.g. the dev split) measures the parity checks; without it
-    a few built-in sentences are used and the F1 change is not reported.
+    a few built-in sentences are used and the F1 change is not reported. `crossval` adds the
+    figures of cross-validation runs of the same recipe on the same data to the card.
     """
     model, meta = load_tagger(source)
+    if crossval:
+        meta.metrics["crossval"] = crossval_summaries(crossval, meta.data_hash)
     taxonomy = load_taxonomy()
     if meta.tags != taxonomy.ids:
         raise ValueError(f"{source}: its tags are not those of taxonomy {taxonomy.version} in order")
@@ -130,4 +148,5 @@ def export_model(source: Path, out: Path, *, name: str | None = None, data: Path
         card.parity.update({"data": str(data), "micro_f1_fp32": f1["fp32"], "micro_f1_int8": f1["int8"],
                             "micro_f1_change": f1["int8"] - f1["fp32"]})
     card.write(out)
+    write_model_card(card, out)
     return card

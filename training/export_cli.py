@@ -31,6 +31,8 @@ def export_cli(
     run: Optional[str] = typer.Option(None, "--run", help="An MLflow run id whose model to export."),
     data: Optional[Path] = typer.Option(None, "--data", help="Labelled paragraphs (dev data) for the parity checks."),
     name: Optional[str] = typer.Option(None, "--name", help="Model name in the card (default: the folder name)."),
+    crossval: list[Path] = typer.Option([], "--crossval", help="metrics.json of a `casetag crossval` run of the same "
+                                        "recipe and data, for the model card (repeatable)."),
 ) -> None:
     """Export to ONNX, fuse the transformer graph, quantise to int8 and write the model card."""
     from training.export import export_model
@@ -38,7 +40,7 @@ def export_cli(
 
     source = resolve_source(model, run)
     try:
-        card = export_model(source, out, name=name, data=data)
+        card = export_model(source, out, name=name, data=data, crossval=crossval)
     except (ModelError, ValueError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2)

@@ -42,6 +42,15 @@ class PreparedData:
     dev: list[Example]
     hash: str
 
+    def sources(self) -> list[dict[str, Any]]:
+        """Each source after de-duplication: file name, paragraphs, weight, train_only."""
+        out: dict[str, dict[str, Any]] = {}
+        for e in self.examples:
+            s = out.setdefault(e.origin, {"path": e.origin, "paragraphs": 0, "weight": e.weight,
+                                          "train_only": e.train_only})
+            s["paragraphs"] += 1
+        return list(out.values())
+
     def summary(self) -> dict[str, Any]:
         tags = self.taxonomy.ids
         return {
@@ -133,7 +142,7 @@ def train(*, config: TrainConfig, config_path: Path | None = None, output: Path 
         result = multilabel_metrics(y_dev, dev_scores >= meta.threshold_array()[None, :], tags)
         tracking.log_evaluation(result, y_dev, dev_scores, tags, prefix="dev")
         meta.metrics.update({"dev": {k: result[k] for k in ("n", "micro", "macro")},
-                             "dev_per_tag": result["per_tag"]})
+                             "dev_per_tag": result["per_tag"], "training_data": data.sources()})
         meta.mlflow_run_id = run.info.run_id
         meta.write(out_dir)
         (out_dir / "thresholds.json").write_text(json.dumps(meta.thresholds, indent=2) + "\n")
