@@ -121,9 +121,7 @@ class Queue:
 
 
 @dataclass
-class ParagraphView:
-    """A paragraph as one coder sees it: suggestions and that coder's current state."""
-
+class _Paragraph:
     id: str
     doc_id: str
     para_id: str
@@ -132,23 +130,21 @@ class ParagraphView:
     text: str
     model_version: str | None
     suggestions: list[tuple[str, float]]
+
+
+@dataclass
+class ParagraphView(_Paragraph):
+    """A paragraph as one coder sees it: suggestions and that coder's current state."""
+
     state: dict[str, str]
     coded: bool
 
 
 @dataclass
-class AdjudicationView:
+class AdjudicationView(_Paragraph):
     """A paragraph as an adjudicator sees it: each coder's labels, the tags they disagree on,
     and the adjudicator's final decisions so far."""
 
-    id: str
-    doc_id: str
-    para_id: str
-    section: str
-    date: str | None
-    text: str
-    model_version: str | None
-    suggestions: list[tuple[str, float]]
     scores: dict[str, float]
     coders: dict[str, list[str]]
     disputed: list[str]
