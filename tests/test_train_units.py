@@ -218,3 +218,10 @@ def test_codebook_examples_teach_each_tag_its_definition_and_train_only():
     carer = [e.record.text for e in examples if e.record.labels == ["carer_status"]]
     assert any("unpaid" in t.lower() or "care" in t.lower() for t in carer)
     assert len({e.record.id for e in examples}) == len(examples)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_shipped_recipe_loads(path):
+    config = load_config(path)
+    assert config.name == path.stem and config.data.sources
