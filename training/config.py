@@ -83,6 +83,7 @@ class ThresholdConfig:
     shrink: float = 5.0  # pull a tag's threshold towards the global one, as if `shrink` extra positives
     default: float = 0.5  # when the dev set has no positives at all
     grid_step: float = 0.02
+    fixed: float | None = None  # one threshold for every tag instead of choosing them on dev
 
 
 @dataclass
@@ -204,6 +205,8 @@ def _check(c: TrainConfig, source: str) -> None:
             raise ConfigError(f"{source}: data.sources[{i}].weight should be > 0, got {s.weight}")
     if not 0 < c.split.dev_fraction < 1:
         raise ConfigError(f"{source}: split.dev_fraction should be between 0 and 1, got {c.split.dev_fraction}")
+    if c.thresholds.fixed is not None and not 0 < c.thresholds.fixed < 1:
+        raise ConfigError(f"{source}: thresholds.fixed should be between 0 and 1, got {c.thresholds.fixed}")
     t = c.transformer
     for name in ("max_length", "epochs", "batch_size", "eval_batch_size", "threads"):
         if getattr(t, name) < 1:

@@ -22,7 +22,7 @@ from training.metrics import multilabel_metrics
 from training.model import (
     Tagger, build_tagger, base_model_path, encode_unpadded, load_tokenizer, pad_batch, predict_logits, sigmoid,
 )
-from training.thresholds import choose_thresholds, global_threshold
+from training.thresholds import global_threshold, thresholds_for
 
 EpochCallback = Callable[[int, dict[str, float]], None]
 
@@ -184,8 +184,7 @@ def fit_transformer(train: Sequence[Example], dev: Sequence[Example], *, tag_ids
     state, dev_scores = best
     model.load_state_dict(state)
     model.eval()
-    th = choose_thresholds(y_dev, dev_scores, min_support=thresholds.min_support, shrink=thresholds.shrink,
-                           default=thresholds.default, grid_step=thresholds.grid_step)
+    th = thresholds_for(thresholds, y_dev, dev_scores)
     return FitResult(model=model, tokenizer=tokenizer, thresholds=th, dev_scores=dev_scores,
                      best_epoch=best_epoch, history=history, seconds=time.perf_counter() - started)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from training.config import ThresholdConfig
+
 
 def f1_at(y: np.ndarray, scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """F1 of one tag at each of `thresholds` (y, scores: [n])."""
@@ -53,3 +55,11 @@ def choose_thresholds(y: np.ndarray, scores: np.ndarray, *, min_support: int = 3
             own = _best(f1_at(y[:, t], scores[:, t], grid), grid)
             out[t] = (n_pos * own + shrink * glob) / (n_pos + shrink)
     return np.round(out, 4)
+
+
+def thresholds_for(config: ThresholdConfig, y: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The recipe's thresholds [tags]: `fixed` for every tag, or chosen on held-out `y`, `scores`."""
+    if config.fixed is not None:
+        return np.full(np.asarray(y).shape[1], float(config.fixed))
+    return choose_thresholds(y, scores, min_support=config.min_support, shrink=config.shrink,
+                             default=config.default, grid_step=config.grid_step)
