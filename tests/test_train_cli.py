@@ -203,3 +203,21 @@ def test_baseline_trains_cross_validates_and_evaluates_through_the_same_commands
     assert cv_run.info.status == "FINISHED" and "cv_micro_f1" in cv_run.data.metrics
     result = runner.invoke(app, ["crossval", "--config", str(cfg), "--group-by", "chapter", "--no-track"])
     assert result.exit_code == 2 and "--group-by must be 'section' or 'doc'" in result.output
+
+
+def test_without_a_dev_split_every_real_paragraph_trains_and_the_fixed_threshold_applies(workspace, store, tmp_path):
+    out = tmp_path / "nodev"
+    args = ["train", "--config", str(SMOKE), "--set", workspace["sources"], "--output", str(out),
+            "--set", "split.dev_fraction=0", "--set", "transformer.max_steps=null"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "set thresholds.fixed" in result.output
+    result = runner.invoke(app, args + ["--set", "thresholds.fixed=0.4"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    printed = json.loads(result.stdout)
+    assert printed["dev"] is None
+    meta = json.loads((out / "tagger.json").read_text())
+    assert set(meta["thresholds"].values()) == {0.4} and "dev" not in meta["metrics"]
+    assert meta["metrics"]["best_epoch"] == 2  # the last epoch is kept
+    run = store.get_run(printed["run_id"])
+    assert run.data.metrics["n_dev"] == 0 and "dev_micro_f1" not in run.data.metrics
+    assert {"path": "tiny.jsonl", "paragraphs": 48, "weight": 1.0, "train_only": False} in meta["metrics"]["training_data"]

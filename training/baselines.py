@@ -152,7 +152,7 @@ def fit_baseline_with_thresholds(train: Sequence[Example], dev: Sequence[Example
                                  ) -> tuple[Baseline, np.ndarray, np.ndarray]:
     """Fit on `train`, choose per-tag thresholds on `dev`: (baseline, thresholds, dev scores)."""
     model = fit_baseline(train, kind=kind, tag_ids=tag_ids, bc=bc, tc=tc, seed=seed)
-    dev_scores = model.score_examples(dev)
+    dev_scores = model.score_examples(dev) if dev else np.zeros((0, len(tag_ids)), dtype=np.float32)
     y_dev = label_matrix([e.record for e in dev], tag_ids)
     th = thresholds_for(thresholds, y_dev, dev_scores)
     return model, th, dev_scores

@@ -42,7 +42,8 @@ class DataConfig:
 
 @dataclass
 class SplitConfig:
-    dev_fraction: float = 0.2  # share of the real paragraphs' sections held out for early stopping and thresholds
+    dev_fraction: float = 0.2  # share of the real paragraphs' sections held out for early stopping and thresholds;
+    # 0 trains on every real paragraph for all the epochs (needs thresholds.fixed)
     group_by: Literal["section", "doc"] = "section"
 
 
@@ -203,8 +204,11 @@ def _check(c: TrainConfig, source: str) -> None:
     for i, s in enumerate(c.data.sources):
         if s.weight <= 0:
             raise ConfigError(f"{source}: data.sources[{i}].weight should be > 0, got {s.weight}")
-    if not 0 < c.split.dev_fraction < 1:
-        raise ConfigError(f"{source}: split.dev_fraction should be between 0 and 1, got {c.split.dev_fraction}")
+    if not 0 <= c.split.dev_fraction < 1:
+        raise ConfigError(f"{source}: split.dev_fraction should be in [0, 1), got {c.split.dev_fraction}")
+    if c.split.dev_fraction == 0 and c.thresholds.fixed is None:
+        raise ConfigError(f"{source}: split.dev_fraction 0 leaves no dev split to choose thresholds on; "
+                          "set thresholds.fixed")
     if c.thresholds.fixed is not None and not 0 < c.thresholds.fixed < 1:
         raise ConfigError(f"{source}: thresholds.fixed should be between 0 and 1, got {c.thresholds.fixed}")
     t = c.transformer

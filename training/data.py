@@ -198,8 +198,10 @@ def split_train_dev(examples: Sequence[Example], tag_ids: Sequence[str], dev_fra
                     group_by: str = "section") -> tuple[list[Example], list[Example]]:
     """Hold out about `dev_fraction` of the real paragraphs, whole sections at a time, stratified by tag.
 
-    Train-only (synthetic) paragraphs always go to train.
+    Train-only (synthetic) paragraphs always go to train. A `dev_fraction` of 0 holds out nothing.
     """
+    if dev_fraction == 0:
+        return list(examples), []
     real = [e for e in examples if not e.train_only]
     k = max(2, round(1 / dev_fraction))
     groups = [e.group if group_by == "section" else e.record.doc_id for e in real]

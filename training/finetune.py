@@ -109,9 +109,12 @@ def tokenized_dataset(examples: Sequence[Example], tag_ids: Sequence[str], input
 def fit_transformer(train: Sequence[Example], dev: Sequence[Example], *, tag_ids: Sequence[str],
                     tc: TransformerConfig, thresholds: ThresholdConfig, seed: int,
                     on_epoch: EpochCallback | None = None, log: Callable[[str], None] = print) -> FitResult:
-    """Fine-tune a tagger on `train`, stop early and choose thresholds on `dev` (real paragraphs)."""
-    if not dev:
-        raise ValueError("the dev split is empty: add real (not train_only) paragraphs from more sections")
+    """Fine-tune a tagger on `train`, stop early and choose thresholds on `dev` (real paragraphs).
+
+    Without `dev` (split.dev_fraction 0) every epoch runs, the last is kept and the thresholds
+    must be fixed."""
+    if not dev and thresholds.fixed is None:
+        raise ValueError("no dev split to choose thresholds on: set thresholds.fixed")
     started = time.perf_counter()
     torch.set_num_threads(tc.threads)
     set_seed(seed)
@@ -121,10 +124,12 @@ def fit_transformer(train: Sequence[Example], dev: Sequence[Example], *, tag_ids
     model = build_tagger(tc.base_model, len(tag_ids), tc.dropout)
 
     ds_train = tokenized_dataset(train, tag_ids, tc.input_format, tokenizer)
-    ds_dev = tokenized_dataset(dev, tag_ids, tc.input_format, tokenizer)
-    x_train, x_dev = list(ds_train["input_ids"]), list(ds_dev["input_ids"])
+    x_train = list(ds_train["input_ids"])
     y_train = np.asarray(ds_train["labels"], dtype=np.float32)
-    y_dev = np.asarray(ds_dev["labels"], dtype=np.float32)
+    x_dev, y_dev = [], np.zeros((0, len(tag_ids)), dtype=np.float32)
+    if dev:
+        ds_dev = tokenized_dataset(dev, tag_ids, tc.input_format, tokenizer)
+        x_dev, y_dev = list(ds_dev["input_ids"]), np.asarray(ds_dev["labels"], dtype=np.float32)
     w_train = np.asarray(ds_train["weight"], dtype=np.float32)
     lengths = [len(x) for x in x_train]
 
@@ -159,18 +164,22 @@ def fit_transformer(train: Sequence[Example], dev: Sequence[Example], *, tag_ids
             scheduler.step()
             losses.append(loss.item())
             step += 1
-        dev_logits = predict_logits(model, x_dev, tc.eval_batch_size, pad_id)
-        dev_scores = sigmoid(dev_logits)
-        dev_loss = float(F.binary_cross_entropy_with_logits(torch.from_numpy(dev_logits), torch.from_numpy(y_dev)))
-        row = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else float("nan"),
-               "dev_loss": dev_loss, **dev_summary(y_dev, dev_scores, tag_ids),
-               "seconds": time.perf_counter() - started}
+        row = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else float("nan")}
+        dev_scores = np.zeros((0, len(tag_ids)), dtype=np.float32)
+        if dev:
+            dev_logits = predict_logits(model, x_dev, tc.eval_batch_size, pad_id)
+            dev_scores = sigmoid(dev_logits)
+            row["dev_loss"] = float(F.binary_cross_entropy_with_logits(torch.from_numpy(dev_logits),
+                                                                       torch.from_numpy(y_dev)))
+            row.update(dev_summary(y_dev, dev_scores, tag_ids))
+        row["seconds"] = time.perf_counter() - started
         history.append(row)
         if on_epoch:
             on_epoch(epoch, row)
-        log(f"epoch {epoch}: train loss {row['train_loss']:.4f}  dev loss {dev_loss:.4f}  "
-            f"dev micro-F1 {row['dev_micro_f1']:.3f} macro-F1 {row['dev_macro_f1']:.3f}  ({row['seconds']:.0f}s)")
-        key = row["dev_micro_f1"] + row["dev_macro_f1"]
+        log(f"epoch {epoch}: train loss {row['train_loss']:.4f}" + (
+            f"  dev loss {row['dev_loss']:.4f}  dev micro-F1 {row['dev_micro_f1']:.3f} "
+            f"macro-F1 {row['dev_macro_f1']:.3f}" if dev else "") + f"  ({row['seconds']:.0f}s)")
+        key = row["dev_micro_f1"] + row["dev_macro_f1"] if dev else float(epoch)  # no dev: keep the last
         if key > best_key:
             best_key, best_epoch, bad = key, epoch, 0
             best = (copy.deepcopy(model.state_dict()), dev_scores)

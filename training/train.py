@@ -28,7 +28,7 @@ class TrainResult:
     model_dir: Path
     run_id: str | None
     registered_version: str | None
-    dev_metrics: dict[str, Any]
+    dev_metrics: dict[str, Any] | None  # None without a dev split
     seconds: float
 
 
@@ -71,7 +71,7 @@ def prepare_data(config: TrainConfig) -> PreparedData:
         examples += codebook_examples(taxonomy, config.data.codebook_weight)
     train, dev = split_train_dev(examples, taxonomy.ids, config.split.dev_fraction, config.seed,
                                  config.split.group_by)
-    if not dev:
+    if not dev and config.split.dev_fraction > 0:
         raise DataError("the dev split is empty: the real sources need paragraphs from more sections")
     return PreparedData(taxonomy, examples, train, dev, data_hash(examples))
 
@@ -138,11 +138,14 @@ def train(*, config: TrainConfig, config_path: Path | None = None, output: Path 
         tracking.log_data_summary(data_hash=data.hash, counts=summary["counts"], sizes=summary["sizes"])
         meta, dev_scores = fit_and_save(config, data, out_dir, on_epoch=tracking.log_epoch, log=log)
         tags = data.taxonomy.ids
-        y_dev = label_matrix([e.record for e in data.dev], tags)
-        result = multilabel_metrics(y_dev, dev_scores >= meta.threshold_array()[None, :], tags)
-        tracking.log_evaluation(result, y_dev, dev_scores, tags, prefix="dev")
-        meta.metrics.update({"dev": {k: result[k] for k in ("n", "micro", "macro")},
-                             "dev_per_tag": result["per_tag"], "training_data": data.sources()})
+        result = None
+        if data.dev:
+            y_dev = label_matrix([e.record for e in data.dev], tags)
+            result = multilabel_metrics(y_dev, dev_scores >= meta.threshold_array()[None, :], tags)
+            tracking.log_evaluation(result, y_dev, dev_scores, tags, prefix="dev")
+            meta.metrics.update({"dev": {k: result[k] for k in ("n", "micro", "macro")},
+                                 "dev_per_tag": result["per_tag"]})
+        meta.metrics["training_data"] = data.sources()
         meta.mlflow_run_id = run.info.run_id
         meta.write(out_dir)
         (out_dir / "thresholds.json").write_text(json.dumps(meta.thresholds, indent=2) + "\n")
@@ -186,5 +189,5 @@ def train_cli(
         raise typer.Exit(2)
     typer.echo(json.dumps({"model": str(result.model_dir), "run_id": result.run_id,
                            "registered_version": result.registered_version,
-                           "dev": {k: result.dev_metrics[k] for k in ("n", "micro", "macro")},
+                           "dev": result.dev_metrics and {k: result.dev_metrics[k] for k in ("n", "micro", "macro")},
                            "seconds": round(result.seconds, 1)}, indent=2))
