@@ -241,9 +241,7 @@ _STARTS_NEW = re.compile(r"^(\d{1,2}(\.\d{1,3})+\.?\s|\d{1,3}\.\s|[·•▪●�
 
 
 def _read_pdf(path: Path, warnings: list[str]) -> list[Block]:
-    import pdfplumber
-    from pdfminer.pdfdocument import PDFPasswordIncorrect
-    from pdfminer.pdfparser import PDFSyntaxError
+    import pypdfium2 as pdfium
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -255,19 +253,22 @@ def _read_pdf(path: Path, warnings: list[str]) -> list[Block]:
     except PdfReadError as e:
         raise DocumentError(path, f"not a readable PDF ({e})") from e
     try:
-        pdf = pdfplumber.open(str(path), password="")
-    except (PDFPasswordIncorrect, PDFSyntaxError) as e:
-        raise DocumentError(path, f"not a readable PDF ({e.__class__.__name__})") from e
-    with pdf:
-        sizes = [round(c["size"], 1) for page in pdf.pages for c in page.chars if c["text"].strip()]
-        if len(sizes) < 20:
-            raise DocumentError(path, "no text layer (scanned PDF?) - run OCR first "
-                                      "(e.g. ocrmypdf) or pass a .txt")
-        body = statistics.median(sizes)
-        pages = [_pdf_page_lines(page, body) for page in pdf.pages]
-    furniture = _repeated_furniture(pages)
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as e:
+        raise DocumentError(path, f"not a readable PDF ({e})") from e
+    try:
+        pages = [_PdfPage.read(page) for page in pdf]
+    finally:
+        pdf.close()
+    sizes = [round(g.size, 1) for page in pages for run in page.runs for g in run if not g.space]
+    if len(sizes) < 20:
+        raise DocumentError(path, "no text layer (scanned PDF?) - run OCR first "
+                                  "(e.g. ocrmypdf) or pass a .txt")
+    body = statistics.median(sizes)
+    lines_of = [page.lines(body) for page in pages]
+    furniture = _repeated_furniture(lines_of)
     blocks: list[Block] = []
-    for lines in pages:
+    for lines in lines_of:
         for i, line in enumerate(lines):
             edge = i < 2 or i >= len(lines) - 2
             if edge and (_PAGE_NUMBER.match(line.text) or _furniture_key(line.text) in furniture):
@@ -282,36 +283,128 @@ class _PdfLine(Block):
     bottom: float = 0.0
 
 
-def _pdf_page_lines(page, body: float) -> list[_PdfLine]:
-    """Body-sized text lines of a page in reading order (left column before right)."""
-    page = page.filter(lambda o: o.get("object_type") != "char" or o["size"] >= 0.85 * body)
-    tables = [t.bbox for t in page.find_tables()]
-    lines: list[_PdfLine] = []
-    for region in _columns(page):
-        for ln in region.extract_text_lines(return_chars=True):
-            chars = [c for c in ln["chars"] if c["text"].strip()]
-            if not chars:
+@dataclass
+class _Glyph:
+    """One character as pdfium lays it out; y grows down the page."""
+
+    char: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    bold: bool
+    space: bool = False
+
+
+@dataclass
+class _PdfPage:
+    """A page's text as pdfium reads it (runs of glyphs between its line breaks) and the boxes
+    of its ruled tables."""
+
+    width: float
+    runs: list[list[_Glyph]]
+    tables: list[tuple[float, float, float, float]]  # x0, top, x1, bottom
+
+    @classmethod
+    def read(cls, page) -> "_PdfPage":
+        import ctypes
+
+        import pypdfium2.raw as raw
+
+        height = page.get_height()
+        text = page.get_textpage()
+        # The text object of a character as a plain address, to look its font up once.
+        object_at = ctypes.cast(raw.FPDFText_GetTextObject,
+                                ctypes.CFUNCTYPE(ctypes.c_void_p, raw.FPDF_TEXTPAGE, ctypes.c_int))
+        box = raw.FS_RECTF()
+        bold_of: dict[int | None, bool] = {}
+        runs, run = [], []
+        for i in range(text.count_chars()):
+            char = chr(raw.FPDFText_GetUnicode(text.raw, i))
+            if char in "\r\n\x02\ufffe":
+                if run:
+                    runs.append(run)
+                run = []
                 continue
-            in_table = any(x0 <= ln["x0"] and ln["x1"] <= x1 + 1 and top - 1 <= ln["top"] and ln["bottom"] <= bottom + 1
-                           for x0, top, x1, bottom in tables)
-            big = statistics.median(c["size"] for c in chars) >= 1.15 * body
-            bold = all("bold" in c["fontname"].lower() for c in chars)
-            lines.append(_PdfLine(_normalise(clean_text(ln["text"])), heading=1 if big else 2 if bold else 0,
-                                  table=in_table, top=ln["top"], bottom=ln["bottom"]))
-    return lines
+            raw.FPDFText_GetLooseCharBox(text.raw, i, box)
+            key = object_at(text.raw, i)
+            if key not in bold_of:
+                name = ctypes.create_string_buffer(256)
+                font = raw.FPDFTextObj_GetFont(raw.FPDFText_GetTextObject(text.raw, i))
+                raw.FPDFFont_GetBaseFontName(font, name, 256)
+                bold_of[key] = b"bold" in name.value.lower()
+            run.append(_Glyph(char, box.left, box.right, height - box.top, height - box.bottom,
+                              raw.FPDFText_GetFontSize(text.raw, i), bold_of[key], not char.strip()))
+        if run:
+            runs.append(run)
+        text.close()
+        return cls(page.get_width(), runs, _table_boxes(page, height))
+
+    def lines(self, body: float) -> list[_PdfLine]:
+        """Body-sized text lines in reading order (left column before right), smaller print
+        (footnote markers and bodies) left out."""
+        glyphs = [g for run in self.runs for g in run if not g.space and g.size >= 0.85 * body]
+        gutter = _gutter(glyphs, self.width)
+        pieces = []  # (column, glyphs) of one line of one column
+        for run in self.runs:
+            kept = [g for g in run if g.space or g.size >= 0.85 * body]
+            for piece in _split_run(kept):
+                column = 1 if gutter is not None and piece[0].x0 >= gutter else 0
+                pieces.append((column, piece))
+        rows: list[tuple[int, list[_Glyph]]] = []
+        for column, piece in sorted(pieces, key=lambda p: (p[0], p[1][0].top, p[1][0].x0)):
+            head = piece[0]
+            if rows and rows[-1][0] == column and abs(rows[-1][1][0].top - head.top) < 0.3 * head.size:
+                rows[-1][1].extend([_Glyph(" ", head.x0, head.x0, head.top, head.bottom, head.size, False, True), *piece])
+            else:
+                rows.append((column, list(piece)))
+        return [self._line(glyphs, body) for _, glyphs in rows]
+
+    def _line(self, glyphs: list[_Glyph], body: float) -> _PdfLine:
+        solid = [g for g in glyphs if not g.space]
+        x0, x1 = min(g.x0 for g in solid), max(g.x1 for g in solid)
+        top, bottom = min(g.top for g in solid), max(g.bottom for g in solid)
+        in_table = any(tx0 <= x0 + 1 and x1 <= tx1 + 1 and ttop - 1 <= top and bottom <= tbottom + 1
+                       for tx0, ttop, tx1, tbottom in self.tables)
+        big = statistics.median(g.size for g in solid) >= 1.15 * body
+        bold = all(g.bold for g in solid)
+        text = re.sub(r"\s+", " ", "".join(g.char for g in glyphs))
+        return _PdfLine(_normalise(clean_text(text)), heading=1 if big else 2 if bold else 0,
+                        table=in_table, top=top, bottom=bottom)
 
 
-def _columns(page) -> list:
-    """The page, or its two columns when an empty vertical gutter splits the text."""
-    chars = page.chars
-    if len(chars) < 200:
-        return [page]
-    width = page.width
-    x0s = [c["x0"] for c in chars]
-    left, right = min(x0s), max(c["x1"] for c in chars)
-    covered = [False] * (int(width) + 1)
-    for c in chars:
-        for x in range(int(c["x0"]), min(int(c["x1"]) + 1, len(covered))):
+def _split_run(run: list[_Glyph]) -> list[list[_Glyph]]:
+    """A run of glyphs cut where pdfium joined text that is far apart: another baseline, or
+    a jump of more than two ems along the line (the other column)."""
+    pieces, piece, last = [], [], None
+    for g in run:
+        if not g.space and last is not None and (abs(g.top - last.top) > 0.5 * g.size
+                                                 or g.x0 - last.x1 > 2 * g.size or g.x1 < last.x0):
+            pieces.append(piece)
+            piece = []
+        piece.append(g)
+        if not g.space:
+            last = g
+    pieces.append(piece)
+    return [_strip(p) for p in pieces if any(not g.space for g in p)]
+
+
+def _strip(glyphs: list[_Glyph]) -> list[_Glyph]:
+    """Without leading and trailing spaces, so the first and last glyphs are solid."""
+    start = next(i for i, g in enumerate(glyphs) if not g.space)
+    end = max(i for i, g in enumerate(glyphs) if not g.space)
+    return glyphs[start:end + 1]
+
+
+def _gutter(glyphs: list[_Glyph], width: float) -> float | None:
+    """The x of an empty vertical strip splitting the text into two columns, if there is one."""
+    if len(glyphs) < 200:
+        return None
+    left, right = min(g.x0 for g in glyphs), max(g.x1 for g in glyphs)
+    covered = [False] * (int(width) + 2)
+    for g in glyphs:
+        for x in range(max(int(g.x0), 0), min(int(g.x1) + 1, len(covered))):
             covered[x] = True
     lo, hi = int(left + 0.3 * (right - left)), int(left + 0.7 * (right - left))
     run, best = 0, None
@@ -320,11 +413,48 @@ def _columns(page) -> list:
         if run >= 8:
             best = x - run // 2
     if best is None:
-        return [page]
-    share_left = sum(1 for x in x0s if x < best) / len(x0s)
-    if not 0.2 < share_left < 0.8:
-        return [page]
-    return [page.crop((0, 0, best, page.height)), page.crop((best, 0, width, page.height))]
+        return None
+    share_left = sum(1 for g in glyphs if g.x0 < best) / len(glyphs)
+    return best if 0.2 < share_left < 0.8 else None
+
+
+def _table_boxes(page, height: float) -> list[tuple[float, float, float, float]]:
+    """Boxes (x0, top, x1, bottom) of ruled tables: groups of touching rules and cell borders
+    with at least three horizontal and three vertical edges (two rows, two columns)."""
+    import pypdfium2.raw as raw
+
+    edges = []  # (x0, top, x1, bottom, horizontal, vertical)
+    for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH]):
+        left, bottom, right, top = obj.get_bounds()
+        w, h = right - left, top - bottom
+        if w < 3 and h < 3:
+            continue
+        edges.append((left, height - top, right, height - bottom, h < 3 or w >= 3, w < 3 or h >= 3))
+    if len(edges) < 4 or len(edges) > 5000:
+        return []
+    group = list(range(len(edges)))
+
+    def find(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    for i, a in enumerate(edges):
+        for j in range(i + 1, len(edges)):
+            b = edges[j]
+            if a[0] <= b[2] + 2 and b[0] <= a[2] + 2 and a[1] <= b[3] + 2 and b[1] <= a[3] + 2:
+                group[find(i)] = find(j)
+    members: dict[int, list[tuple]] = {}
+    for i, e in enumerate(edges):
+        members.setdefault(find(i), []).append(e)
+    boxes = []
+    for es in members.values():
+        ys = {round(y) for e in es if e[4] for y in (e[1], e[3])}
+        xs = {round(x) for e in es if e[5] for x in (e[0], e[2])}
+        if len(ys) >= 3 and len(xs) >= 3:
+            boxes.append((min(e[0] for e in es), min(e[1] for e in es), max(e[2] for e in es), max(e[3] for e in es)))
+    return boxes
 
 
 def _furniture_key(text: str) -> str:

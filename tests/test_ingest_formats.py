@@ -105,3 +105,28 @@ def test_pdf_page_furniture_footnotes_wrapping_and_two_columns(tmp_path):
     assert by_id["5.1"].text.startswith("The police did not complete a DASH risk assessment at either incident")
     assert by_id["5.2"].text.startswith("The GP did not ask Ms A about domestic abuse when she said")
     assert by_id["5.1"].section_kind == by_id["5.2"].section_kind == "analysis"
+
+
+def test_pdf_ruled_tables_are_table_blocks_and_a_framed_box_is_not(tmp_path):
+    from reportlab.lib import colors
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    path = tmp_path / "tables.pdf"
+    pseudonyms = Table([["Pseudonym", "Relationship"], ["Ms A", "Victim, aged 34"], ["Mr B", "Perpetrator, aged 36"]])
+    pseudonyms.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black)]))
+    framed = Table([["1.2.1 A framed note is still prose, not a table."]])
+    framed.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.5, colors.black)]))
+    story = [Paragraph("1. Introduction", styles["Heading1"]),
+             Paragraph("1.1.1 The review panel used these pseudonyms:", styles["Normal"]), pseudonyms,
+             Paragraph("1.1.2 The family were told of the review in writing.", styles["Normal"]), framed]
+    SimpleDocTemplate(str(path), pagesize=A4).build(story)
+
+    blocks = read_document(path).blocks
+    tables = [b.text for b in blocks if b.table]
+    assert any("Pseudonym" in t for t in tables) and any("Mr B" in t for t in tables)
+    units = segment(read_document(path))
+    assert [u.para_id for u in units] == ["1.1.1", "1.1.2", "1.2.1"]
+    assert not any("Perpetrator" in u.text for u in units)
+    assert units[0].section == "1. Introduction"  # the heading was read as one
