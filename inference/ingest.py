@@ -322,7 +322,7 @@ class _PdfPage:
         runs, run = [], []
         for i in range(text.count_chars()):
             char = chr(raw.FPDFText_GetUnicode(text.raw, i))
-            if char in "\r\n\x02\ufffe":
+            if char in "\r\n\x00\x02\ufffe":
                 if run:
                     runs.append(run)
                 run = []
