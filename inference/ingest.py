@@ -322,7 +322,9 @@ class _PdfPage:
         runs, run = [], []
         for i in range(text.count_chars()):
             char = chr(raw.FPDFText_GetUnicode(text.raw, i))
-            if char in "\r\n\x00\x02\ufffe":
+            if char == "\x02":  # pdfium's mark for a hyphen ending a line
+                char = "-"
+            if char in "\r\n\x00\ufffe":
                 if run:
                     runs.append(run)
                 run = []

@@ -73,7 +73,8 @@ def test_pdf_page_furniture_footnotes_wrapping_and_two_columns(tmp_path):
                  y + 20, "1")
     y = _lines(c, 72, y - 8, [
         "3.1.2 On the 18th October 2018, police attended after a neighbour heard",
-        "shouting at the flat. No Merlin report was made.",
+        "shouting at the flat. No Merlin report was made. A self-",
+        "harm referral was not made.",
     ])
     _lines(c, 72, 60, ["1 The leaflet was out of date."], size=8, leading=10)
     c.showPage()
@@ -98,7 +99,7 @@ def test_pdf_page_furniture_footnotes_wrapping_and_two_columns(tmp_path):
     by_id = {u.para_id: u for u in units}
     assert by_id["3.1.1"].text == ("On the 3rd May 2018, Ms A told her GP that she was low in mood "
                                    "and was given a leaflet about a local counselling service.")
-    assert by_id["3.1.2"].text.endswith("No Merlin report was made.")
+    assert by_id["3.1.2"].text.endswith("No Merlin report was made. A self-harm referral was not made.")
     assert by_id["3.1.3"].date == "2019-03"
     assert not any("Official Sensitive" in u.text or "Page " in u.text or "out of date" in u.text
                    for u in units)
