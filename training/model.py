@@ -90,8 +90,16 @@ class Tagger(nn.Module):
 def build_tagger(base_model: str, n_tags: int, dropout: float = 0.1) -> Tagger:
     """A new tagger on the pretrained encoder (no pooler: this checkpoint is read by mean pooling)."""
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
 
-    encoder = AutoModel.from_pretrained(str(base_model_path(base_model)), add_pooling_layer=False)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # its load report lists the unused pooler as "UNEXPECTED"
+    hf_logging.disable_progress_bar()
+    try:
+        encoder = AutoModel.from_pretrained(str(base_model_path(base_model)), add_pooling_layer=False)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        hf_logging.enable_progress_bar()
     return Tagger(encoder, n_tags, dropout)
 
 
