@@ -29,7 +29,6 @@ app.command("segment")(segment_cli)
 app.command("prelabel")(prelabel_cli)
 app.command("export")(export_cli)
 app.command("benchmark")(benchmark_cli)
-# Commands of later stages register here, one line each.
 app.command("train")(train_cli)
 app.command("evaluate")(evaluate_cli)
 app.command("crossval")(crossval_cli)
