@@ -10,7 +10,7 @@ from training.evaluate import evaluate_cli
 from training.train import train_cli
 from inference.prelabel_cli import prelabel_cli
 from training.benchmark_cli import benchmark_cli
-from training.export_cli import export_cli
+from training.export_cli import card_cli, export_cli
 from labels.review_cli import review_app
 from labels.agreement_cli import agreement_cli
 from labels.reconcile_cli import reconcile_cli
@@ -28,6 +28,7 @@ app.command("taxonomy")(taxonomy_cli)
 app.command("segment")(segment_cli)
 app.command("prelabel")(prelabel_cli)
 app.command("export")(export_cli)
+app.command("card")(card_cli)
 app.command("benchmark")(benchmark_cli)
 app.command("train")(train_cli)
 app.command("evaluate")(evaluate_cli)

@@ -147,3 +147,21 @@ def test_prelabel_runs_without_torch(tiny_model, tmp_path):
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.returncode == 0, proc.stderr
     assert len(out.read_text().splitlines()) == 18
+
+
+def test_card_command_adds_cross_validation_to_an_exported_model(tiny_model, tmp_path):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    cv = tmp_path / "metrics.json"
+    cv.write_text(json.dumps({"config": "full", "folds": 2, "group_by": "doc", "n": 842, "data_hash": "",
+                              "micro": {"precision": 0.6, "recall": 0.6, "f1": 0.6},
+                              "macro": {"precision": 0.5, "recall": 0.6, "f1": 0.55}, "per_tag": {}}))
+    result = CliRunner().invoke(app, ["card", str(model), "--crossval", str(cv)])
+    assert result.exit_code == 0, result.output
+    assert "one document held out per fold | 0.600 | 0.600 | 0.600 | 0.550 |" in (model / "README.md").read_text()
+    assert json.loads((model / "model_card.json").read_text())["metrics"]["crossval"][0]["group_by"] == "doc"
+    cv.write_text(cv.read_text().replace('"data_hash": ""', '"data_hash": "beef"'))
+    result = CliRunner().invoke(app, ["card", str(model), "--crossval", str(cv)])
+    assert result.exit_code == 2 and "cross-validated on other data" in result.output

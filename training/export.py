@@ -7,7 +7,6 @@ stored in the card.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,7 +20,7 @@ from labels.records import LabelledParagraph, read_jsonl
 from labels.taxonomy import load_taxonomy
 from training.data import format_input
 from training.model import Tagger, load_tagger, predict_logits
-from training.model_card import write_model_card
+from training.model_card import crossval_summaries, write_model_card
 
 SAMPLE_TEXTS = [
     "On the 2nd January 2020, police were called by a neighbour who heard shouting.",
@@ -75,18 +74,6 @@ def _micro_f1(pred: np.ndarray, gold: np.ndarray) -> float:
     tp = float((pred & gold).sum())
     denom = float(pred.sum() + gold.sum())
     return 2 * tp / denom if denom else 0.0
-
-
-def crossval_summaries(paths: list[Path], data_hash: str) -> list[dict]:
-    """The pooled figures of `casetag crossval` runs (their metrics.json) on the model's own data."""
-    out = []
-    for path in paths:
-        cv = json.loads(Path(path).read_text(encoding="utf-8"))
-        if cv.get("data_hash") != data_hash:
-            raise ValueError(f"{path}: cross-validated on other data (hash {str(cv.get('data_hash'))[:12]}, "
-                             f"the model's is {data_hash[:12]})")
-        out.append({k: cv[k] for k in ("config", "folds", "group_by", "n", "micro", "macro", "per_tag")})
-    return out
 
 
 def export_model(source: Path, out: Path, *, name: str | None = None, data: Path | None = None,

@@ -47,3 +47,20 @@ def export_cli(
     size = (out / "model.onnx").stat().st_size / 2**20
     typer.echo(json.dumps(card.parity, indent=2))
     typer.echo(f"exported {source} -> {out} (model.onnx {size:.1f} MB, int8)", err=True)
+
+
+def card_cli(
+    model_dir: Path = typer.Argument(..., help="An exported model folder, e.g. models/casetag-minilm."),
+    crossval: list[Path] = typer.Option([], "--crossval", help="metrics.json of a `casetag crossval` run of the "
+                                        "model's recipe and data (repeatable)."),
+) -> None:
+    """Write the model card a person reads (README.md), adding cross-validation figures to it."""
+    from inference.onnx_model import ModelFolderError
+    from training.model_card import update_model_card
+
+    try:
+        update_model_card(model_dir, crossval)
+    except (ModelFolderError, ValueError, OSError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"wrote {model_dir / 'README.md'}", err=True)

@@ -1,9 +1,22 @@
 """The model card a person reads: README.md beside model_card.json, written by `casetag export`."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from inference.onnx_model import ModelCard
+
+
+def crossval_summaries(paths: list[Path], data_hash: str) -> list[dict]:
+    """The pooled figures of `casetag crossval` runs (their metrics.json) on the model's own data."""
+    out = []
+    for path in paths:
+        cv = json.loads(Path(path).read_text(encoding="utf-8"))
+        if cv.get("data_hash") != data_hash:
+            raise ValueError(f"{path}: cross-validated on other data (hash {str(cv.get('data_hash'))[:12]}, "
+                             f"the model's is {data_hash[:12]})")
+        out.append({k: cv[k] for k in ("config", "folds", "group_by", "n", "micro", "macro", "per_tag")})
+    return out
 
 
 def _f1_row(label: str, m: dict) -> str:
@@ -70,3 +83,13 @@ def write_model_card(card: ModelCard, directory: Path) -> Path:
     path = Path(directory) / "README.md"
     path.write_text(render_model_card(card), encoding="utf-8")
     return path
+
+
+def update_model_card(directory: Path, crossval: list[Path]) -> ModelCard:
+    """Add cross-validation figures (of the model's recipe, on its data) to an exported model's
+    card and rewrite its README.md: for runs that finish after the export."""
+    card = ModelCard.read(Path(directory))
+    card.metrics["crossval"] = crossval_summaries(crossval, card.data_hash)
+    card.write(Path(directory))
+    write_model_card(card, directory)
+    return card
