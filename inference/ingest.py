@@ -346,12 +346,11 @@ class _PdfPage:
     def lines(self, body: float) -> list[_PdfLine]:
         """Body-sized text lines in reading order (left column before right), smaller print
         (footnote markers and bodies) left out."""
-        glyphs = [g for run in self.runs for g in run if not g.space and g.size >= 0.85 * body]
-        gutter = _gutter(glyphs, self.width)
+        small = 0.85 * body
+        gutter = _gutter([g for run in self.runs for g in run if not g.space and g.size >= small], self.width)
         pieces = []  # (column, glyphs) of one line of one column
         for run in self.runs:
-            kept = [g for g in run if g.space or g.size >= 0.85 * body]
-            for piece in _split_run(kept):
+            for piece in _split_run([g for g in run if g.space or g.size >= small]):
                 column = 1 if gutter is not None and piece[0].x0 >= gutter else 0
                 pieces.append((column, piece))
         rows: list[tuple[int, list[_Glyph]]] = []

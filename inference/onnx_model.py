@@ -87,7 +87,7 @@ class OnnxTagger:
     """Scores paragraphs with an exported model on onnxruntime (no torch)."""
 
     def __init__(self, directory: Path | str, *, threads: int | None = None,
-                 taxonomy: Taxonomy | None = None):
+                 taxonomy: Taxonomy | None = None, profile_prefix: str | None = None):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -107,6 +107,9 @@ class OnnxTagger:
         # second than large batches spread over threads inside each operator.
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
+        if profile_prefix:  # onnxruntime's per-operator profile, written by session.end_profiling()
+            options.enable_profiling = True
+            options.profile_file_prefix = profile_prefix
         self.workers = threads or os.cpu_count() or 1
         self.session = ort.InferenceSession(str(self.directory / "model.onnx"), options,
                                             providers=["CPUExecutionProvider"])

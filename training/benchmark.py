@@ -117,21 +117,12 @@ def benchmark(*, units: Path, model: Path, torch_model: Path | None, document: P
 def profile_ops(model: Path, units: Path) -> dict:
     """Where the int8 model's time goes: onnxruntime's own profile of one thread scoring every
     unit at batch size 1, summed by operator type (seconds, largest first)."""
-    import onnxruntime as ort
-
-    tagger = OnnxTagger(model, threads=1)
-    texts = [tagger.card.format_input(u.text, u.section, u.section_kind) for u in read_jsonl(units, Unit)]
-    ids, _ = tagger.windows(texts)
     with tempfile.TemporaryDirectory() as tmp:
-        options = ort.SessionOptions()
-        options.enable_profiling = True
-        options.profile_file_prefix = str(Path(tmp) / "ort")
-        options.intra_op_num_threads = 1
-        options.enable_cpu_mem_arena = False
-        tagger.session = ort.InferenceSession(str(model / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        tagger = OnnxTagger(model, threads=1, profile_prefix=str(Path(tmp) / "ort"))
+        texts = [tagger.card.format_input(u.text, u.section, u.section_kind) for u in read_jsonl(units, Unit)]
+        ids, _ = tagger.windows(texts)
         start = time.perf_counter()
-        for i in range(len(ids)):
-            tagger._run(ids, np.array([i]))
+        tagger.logits(ids, batch_size=1)
         seconds = time.perf_counter() - start
         events = json.loads(Path(tagger.session.end_profiling()).read_text())
     ops: dict[str, float] = {}

@@ -37,8 +37,7 @@ def render_model_card(card: ModelCard) -> str:
         "## Model",
         "",
         f"- Base encoder `{card.base_model}` (all-MiniLM-L6-v2), fine-tuned with mean pooling and a "
-        "linear multi-label head; ONNX, transformer graph fused by onnxruntime, "
-        f"{card.quantization} ({'per-channel weights' if card.quantization.startswith('int8') else ''}).",
+        f"linear multi-label head; ONNX, transformer graph fused by onnxruntime, {card.quantization}.",
         f"- Input: `{card.input_format}`, at most {card.max_length} tokens per window; longer "
         "paragraphs are scored over overlapping windows, each tag keeping its highest score.",
         f"- Training data hash `{card.data_hash[:16]}`" + (f", MLflow run `{card.mlflow_run_id}`."

@@ -10,13 +10,14 @@ const S = {who: "", queue: [], pos: 0, done: 0, views: new Map(), pending: new M
 // of a paragraph back only when no newer step on it is still under way.
 function send(pid, path, body) {
   S.pending.set(pid, (S.pending.get(pid) || 0) + 1);
-  saving(++S.saving, true);
+  S.saving++;
+  savingStarted();
   const step = S.chain.then(() => api(path, body)).then((data) => {
     if (data.paragraph) setView(data.paragraph, S.pending.get(pid) === 1);
     return data;
   }, (e) => status(`Not saved: ${e.message}`, true)).finally(() => {
     S.pending.set(pid, S.pending.get(pid) - 1);
-    saving(--S.saving);
+    savingFinished(--S.saving);
     render();
   });
   S.chain = step;

@@ -24,7 +24,8 @@ function status(message, isError = false, isSave = false) {
   el.dataset.save = isSave ? "yes" : "";
 }
 
-function saving(pending, started) {
-  if (started) status("Saving…", false, true);
-  else if (pending === 0 && $("status").dataset.save) status("All decisions saved.", false, true);
+const savingStarted = () => status("Saving…", false, true);
+
+function savingFinished(pending) {
+  if (pending === 0 && $("status").dataset.save) status("All decisions saved.", false, true);
 }

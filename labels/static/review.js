@@ -16,12 +16,13 @@ const S = {
 // view of a paragraph with the coder's not yet acknowledged steps applied on top, so every
 // key takes effect at once and the server's answers never undo a newer key.
 function enqueue(send, onSaved) {
-  saving(++S.saving, true);
+  S.saving++;
+  savingStarted();
   const done = S.chain.then(send).then(onSaved, (e) => {
     status(`Not saved: ${e.message}`, true);
     throw e;
   }).finally(() => {
-    saving(--S.saving);
+    savingFinished(--S.saving);
     render();
   });
   S.chain = done.catch(() => {});
